@@ -1,0 +1,13 @@
+"""Top-level URLs. Each app owns its own urls.py; pages are language-neutral (the language is a cookie)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("minhu.core.urls")),
+    path("accounts/", include("minhu.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,37 @@
+"""Password policy beyond Django's own validators (等保 2.0: complexity)."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+class CharacterClassValidator:
+    """At least `min_classes` of: lower-case letters, upper-case letters, digits, other characters."""
+
+    def __init__(self, min_classes: int = 3) -> None:
+        self.min_classes = min_classes
+
+    @staticmethod
+    def _classes(password: str) -> int:
+        return sum(
+            [
+                any(c in string.ascii_lowercase for c in password),
+                any(c in string.ascii_uppercase for c in password),
+                any(c in string.digits for c in password),
+                any(not c.isascii() or not c.isalnum() for c in password),
+            ]
+        )
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if self._classes(password) < self.min_classes:
+            raise ValidationError(self.get_help_text(), code="password_too_simple")
+
+    def get_help_text(self) -> str:
+        return _(
+            "Your password must mix at least %(n)d of: lower-case letters, upper-case letters, digits, "
+            "symbols."
+        ) % {"n": self.min_classes}

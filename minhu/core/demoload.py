@@ -1,0 +1,32 @@
+"""Demo data, contributed by each app.
+
+Every installed Minhu app may have a `demo.py` with `load() -> list[tuple[str, str, str]]` (the demo logins
+it creates: user name, password, role label). They run in INSTALLED_APPS order, which follows the dependency
+order of DESIGN.md, each in its own transaction. Each loader must be idempotent: a second run creates
+nothing new and overwrites nothing a person changed.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.db import transaction
+
+from minhu.core import context
+
+
+def demo_load() -> list[tuple[str, str, str]]:
+    logins: list[tuple[str, str, str]] = []
+    with context.bind(request_id="demo"):
+        for config in apps.get_app_configs():
+            if not config.name.startswith("minhu."):
+                continue
+            module_name = f"{config.name}.demo"
+            if find_spec(module_name) is None:
+                continue
+            module = import_module(module_name)
+            with transaction.atomic():
+                logins.extend(module.load())
+    return logins

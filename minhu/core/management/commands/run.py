@@ -1,0 +1,86 @@
+"""`minhu run`: prepare the database and static files, then serve with gunicorn and start the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Migrate, compile catalogues, collect static files, then serve (gunicorn) and run the worker."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--demo", action="store_true", help="load (or refresh) the demo data first")
+        parser.add_argument(
+            "--bind", default=os.environ.get("MINHU_BIND", "127.0.0.1:8000"), help="host:port"
+        )
+        parser.add_argument("--no-worker", action="store_true", help="serve pages only")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.stdout.write("Applying migrations…")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("i18n", "compile", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        logins: list[tuple[str, str, str]] = []
+        if options["demo"]:
+            from minhu.core.demoload import demo_load
+
+            self.stdout.write("Loading demo data…")
+            logins = demo_load()
+
+        env = dict(os.environ, MINHU_BIND=options["bind"])
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn"], env=env
+            )
+        ]
+        if not options["no_worker"]:
+            procs.append(subprocess.Popen([sys.executable, "-m", "minhu.cli", "worker"], env=env))
+
+        host, _, port = options["bind"].rpartition(":")
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Minhu is running at http://{host}:{port}/"))
+        if logins:
+            self.stdout.write("Demo logins (user name / password / role):")
+            for username, password, role in logins:
+                self.stdout.write(f"  {username:<14} {password:<14} {role}")
+        self.stdout.write("Press Ctrl+C to stop.")
+        sys.stdout.flush()
+        self._supervise(procs)
+
+    def _supervise(self, procs: list[subprocess.Popen[bytes]]) -> None:
+        stopping = False
+
+        def stop(signum: int, frame: Any) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        code = 0
+        while not stopping:
+            for p in procs:
+                if p.poll() is not None:
+                    self.stderr.write(f"process {p.args!r} exited with {p.returncode}; stopping")
+                    code = p.returncode or 1
+                    stopping = True
+            time.sleep(0.5)
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if code:
+            sys.exit(code)

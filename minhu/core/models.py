@@ -1,0 +1,115 @@
+"""The audit timeline and the worker heartbeat."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised by any attempt to change or remove an audit event."""
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("audit events are append-only")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+    def for_target(self, obj: models.Model) -> EventQuerySet:
+        ct = ContentType.objects.get_for_model(obj)
+        return self.filter(target_type=ct, target_id=str(obj.pk))
+
+
+class Event(models.Model):
+    """One change of state: who did what to which object, when, from where, and what it was before and after.
+
+    Invariants: rows are only ever inserted. The model, its queryset and the admin refuse updates and deletes,
+    and a database trigger refuses UPDATE on both databases (and DELETE on PostgreSQL), so even raw SQL through
+    the app's connection cannot rewrite history. Every service writes its event in the same transaction as the
+    change it records.
+    """
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # accounts are deactivated, never deleted while they have a history
+        related_name="+",
+    )
+    # The actor's name at the time (or the name tried, for a failed login; "system" for jobs).
+    actor_label = models.CharField(_("actor name"), max_length=150, blank=True)
+    verb = models.CharField(_("action"), max_length=64)
+    target_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("object type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    client_addr = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # an object's timeline: Event.objects.for_target(obj).order_by("at")
+            models.Index(fields=["target_type", "target_id", "at"], name="core_event_target_at"),
+            # one user's actions, newest first (audit review)
+            models.Index(fields=["actor", "at"], name="core_event_actor_at"),
+            # the audit log by time range, and retention
+            models.Index(fields=["at"], name="core_event_at"),
+            # audits by kind of action (e.g. every failed login this week)
+            models.Index(fields=["verb", "at"], name="core_event_verb_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.target_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("audit events are append-only")
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a long-running process (the worker), shown by /healthz."""
+
+    name = models.CharField(_("process"), max_length=100, unique=True)
+    beat_at = models.DateTimeField(_("last seen"))
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

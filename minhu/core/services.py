@@ -1,0 +1,64 @@
+"""The only functions that write core's data."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+from minhu.core import context
+from minhu.core.models import Event, Heartbeat
+
+import json
+
+
+def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
+    # Dates, decimals and UUIDs become strings the way Django serialises them.
+    return dict(json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)))
+
+
+def event_record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    actor_label: str | None = None,
+) -> Event:
+    """Append one event. Call it inside the transaction of the change it records.
+
+    `actor` is a user or None (the system, or an anonymous caller: then give `actor_label`). The request id
+    and client address come from the bound request context.
+    """
+    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    label = actor_label if actor_label is not None else (user.get_username() if user else "system")
+    ctx = context.current()
+    return Event.objects.create(
+        actor=user,
+        actor_label=label[:150],
+        verb=verb,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_label=str(target)[:200] if target is not None else "",
+        before=_jsonable(before),
+        after=_jsonable(after),
+        note=note,
+        request_id=ctx.request_id,
+        client_addr=ctx.client_addr,
+    )
+
+
+def heartbeat_beat(*, name: str) -> Heartbeat:
+    """Record that the process `name` is alive now."""
+    hb, _ = Heartbeat.objects.update_or_create(
+        name=name,
+        defaults={"beat_at": timezone.now(), "host": socket.gethostname()[:255], "pid": os.getpid()},
+    )
+    return hb

@@ -1,0 +1,35 @@
+"""Home page and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from minhu.core.selectors import health_read
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database answers and every migration is applied (the worker's age is reported, not
+    required: a stale worker degrades background work but the pages still serve); 503 otherwise."""
+    h = health_read()
+    body = {
+        "status": h.status,
+        "database": h.database,
+        "migrations": h.migrations,
+        "worker": {
+            "status": h.worker,
+            "last_seen": h.worker_last_seen.isoformat() if h.worker_last_seen else None,
+            "age_seconds": h.worker_age_seconds,
+        },
+    }
+    return JsonResponse(body, status=200 if h.ok else 503)

@@ -81,7 +81,11 @@ def postgres_reachable(url: str) -> str | None:
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("MINHU_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+    for candidate in (
+        os.environ.get("MINHU_CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return shutil.which("chromium")

@@ -1,7 +1,8 @@
 """The `minhu` console command: Django's management commands with Minhu's settings preselected.
 
-`minhu run` serves the app and starts the worker, `minhu worker` drains the task queue, `minhu demo` loads the
-demo data, `minhu i18n` compiles and checks the catalogues; every other Django command works as with manage.py.
+`minhu run` serves the app and starts the worker, `minhu worker` drains the task queue,
+`minhu demo` loads the demo data, `minhu i18n` compiles and checks the catalogues; every other Django
+command works as with manage.py.
 """
 
 from __future__ import annotations

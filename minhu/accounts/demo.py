@@ -6,7 +6,7 @@ from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.accounts.services import user_create
 
-DEMO_PASSWORD = "Minhu@2026"
+DEMO_PASSWORD = "Minhu@2026"  # noqa: S105 -- published demo password, printed by `minhu run --demo`
 
 # (user name, display name, role, staff?, superuser?)
 DEMO_USERS: list[tuple[str, str, Role, bool, bool]] = [

@@ -59,6 +59,10 @@ def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
         return user
     user.groups.set(Group.objects.filter(name__in=after))
     event_record(
-        actor=actor, verb="user.roles", target=user, before={"roles": before}, after={"roles": after}
+        actor=actor,
+        verb="user.roles",
+        target=user,
+        before={"roles": before},
+        after={"roles": after},
     )
     return user

@@ -20,7 +20,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "minhu_request_context", default=RequestContext()
+    "minhu_request_context",
+    default=RequestContext(),  # noqa: B039 -- frozen dataclass, immutable
 )
 
 

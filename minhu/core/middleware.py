@@ -37,7 +37,7 @@ def client_addr(request: HttpRequest) -> str | None:
         forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [a for a in forwarded if a]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
+            return str(forwarded[-proxies])
     addr = request.META.get("REMOTE_ADDR")
     return str(addr) if addr else None
 

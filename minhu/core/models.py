@@ -19,7 +19,7 @@ class EventQuerySet(models.QuerySet["Event"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events are append-only")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("audit events are append-only")
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
@@ -37,9 +37,9 @@ class Event(models.Model):
     """One change of state: who did what to which object, when, from where, and what it was before and after.
 
     Invariants: rows are only ever inserted. The model, its queryset and the admin refuse updates and deletes,
-    and a database trigger refuses UPDATE on both databases (and DELETE on PostgreSQL), so even raw SQL through
-    the app's connection cannot rewrite history. Every service writes its event in the same transaction as the
-    change it records.
+    and a database trigger refuses UPDATE on both databases (and DELETE on PostgreSQL), so even raw
+    SQL through the app's connection cannot rewrite history. Every service writes its event in the same
+    transaction as the change it records.
     """
 
     at = models.DateTimeField(_("time"), default=timezone.now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from typing import Any
@@ -13,8 +14,6 @@ from django.utils import timezone
 
 from minhu.core import context
 from minhu.core.models import Event, Heartbeat
-
-import json
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -59,6 +58,10 @@ def heartbeat_beat(*, name: str) -> Heartbeat:
     """Record that the process `name` is alive now."""
     hb, _ = Heartbeat.objects.update_or_create(
         name=name,
-        defaults={"beat_at": timezone.now(), "host": socket.gethostname()[:255], "pid": os.getpid()},
+        defaults={
+            "beat_at": timezone.now(),
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+        },
     )
     return hb

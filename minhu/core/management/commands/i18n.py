@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -27,8 +28,8 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}")
 
 def catalogues() -> list[Path]:
     root = Path(settings.BASE_DIR)
-    found = [p for p in root.glob("locale/*/LC_MESSAGES/*.po")]
-    found += [p for p in (root / "minhu").glob("*/locale/*/LC_MESSAGES/*.po")]
+    found = list(root.glob("locale/*/LC_MESSAGES/*.po"))
+    found += list((root / "minhu").glob("*/locale/*/LC_MESSAGES/*.po"))
     return sorted(found)
 
 
@@ -104,8 +105,6 @@ class Command(BaseCommand):
 
     def _update(self, fill_english: bool = True) -> None:
         root = Path(settings.BASE_DIR)
-        import os
-
         cwd = os.getcwd()
         os.chdir(root)
         try:

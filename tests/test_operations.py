@@ -1,0 +1,124 @@
+"""The operator's commands, run as an operator runs them: as processes, on a fresh data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MINHU = [sys.executable, "-m", "minhu.cli"]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    dropped = ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINHU_") and k not in dropped}
+    env.update(MINHU_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings", **extra)
+    return env
+
+
+def test_check_deploy_passes_with_the_documented_production_variables(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path,
+        MINHU_SECRET_KEY=secrets.token_urlsafe(50),
+        MINHU_HTTPS="1",
+        MINHU_ALLOWED_HOSTS="minhu.example.gov.cn",
+        MINHU_DEBUG="0",
+    )
+    result = subprocess.run(
+        [*MINHU, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_without_https(tmp_path: Path) -> None:
+    env = _env(tmp_path, MINHU_SECRET_KEY=secrets.token_urlsafe(50), MINHU_DEBUG="0")
+    result = subprocess.run(
+        [*MINHU, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 -- loopback only
+        return r.status, r.read().decode()
+
+
+@pytest.mark.skipif("DATABASE_URL" in os.environ, reason="the run command is exercised on SQLite")
+def test_run_serves_the_chinese_login_page_and_is_safe_to_repeat(tmp_path: Path) -> None:
+    counts = []
+    for _attempt in (1, 2):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [*MINHU, "run", "--demo", "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            body = ""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                    if '"worker": {"status": "ok"' in body:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.5)
+            assert '"status": "ok"' in body, body
+            status, html = _get(f"http://127.0.0.1:{port}/accounts/login/")
+            assert status == 200
+            assert "登录</h1>" in html
+        finally:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=30)
+        assert f"Minhu is running at http://127.0.0.1:{port}/" in out
+        assert "admin          Minhu@2026" in out
+        counts.append(_row_counts(tmp_path))
+    # Both runs used the same database; the second added no demo rows (events aside: logins are events).
+    assert counts[0] == counts[1]
+    assert counts[0]["accounts.user"] >= 7
+
+
+def _row_counts(tmp_path: Path) -> dict[str, int]:
+    code = (
+        "import json; from django.apps import apps; "
+        "print(json.dumps({m._meta.label_lower: m._default_manager.count() for m in apps.get_models() "
+        "if m._meta.app_label not in ('core', 'sessions', 'django_tasks_database', 'axes')}))"
+    )
+    result = subprocess.run(
+        [*MINHU, "shell", "-c", code],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))

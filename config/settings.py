@@ -116,6 +116,7 @@ TEMPLATES = [
 _SQLITE_DEFAULT = f"sqlite:///{DATA_DIR / 'minhu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", _SQLITE_DEFAULT), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

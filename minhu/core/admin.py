@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from minhu.core.models import Event, Heartbeat
+from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat
+from minhu.core.services import calendar_day_clear, calendar_day_set, calendar_year_mark_entered
 
 
 @admin.register(Event)
@@ -39,3 +40,39 @@ class HeartbeatAdmin(admin.ModelAdmin[Heartbeat]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
+    """Holidays and make-up working days; writes go through the calendar services (and are recorded)."""
+
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    fields = ["date", "kind", "name"]
+
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
+        if change and "date" in form.changed_data:
+            calendar_day_clear(day=form.initial["date"], actor=request.user)
+        saved = calendar_day_set(day=obj.date, kind=obj.kind, name=obj.name, actor=request.user)
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
+        calendar_day_clear(day=obj.date, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for day in list(queryset.values_list("date", flat=True)):
+            calendar_day_clear(day=day, actor=request.user)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
+    list_display = ["year", "note", "changed_at"]
+    fields = ["year", "note"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["year"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
+        saved = calendar_year_mark_entered(year=obj.year, note=obj.note, actor=request.user)
+        obj.pk = saved.pk

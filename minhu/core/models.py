@@ -113,3 +113,48 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CalendarDay(models.Model):
+    """A day that differs from the Monday–Friday week: a statutory holiday on a weekday, or a make-up working
+    day (调休) on a weekend. Entered by staff for years the shipped data does not know, or to correct it; an
+    entry here overrides the shipped schedule for that date."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday (no work)")
+        WORKDAY = "workday", _("Make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("e.g. Spring Festival"))
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "workday"]), name="core_calday_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
+
+
+class CalendarYear(models.Model):
+    """A year whose whole schedule staff have entered (the State Council publishes it around November), so
+    the calendar no longer falls back to Monday–Friday for it."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)

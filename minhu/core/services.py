@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import os
 import socket
+from datetime import date
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from minhu.core import context
-from minhu.core.models import Event, Heartbeat
+from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -65,3 +66,51 @@ def heartbeat_beat(*, name: str) -> Heartbeat:
         },
     )
     return hb
+
+
+@transaction.atomic
+def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Any) -> CalendarDay:
+    """Mark `day` as a holiday or a make-up working day (replacing any earlier entry for it)."""
+    existing = CalendarDay.objects.select_for_update().filter(date=day).first()
+    before = {"kind": existing.kind, "name": existing.name} if existing else {}
+    entry = existing or CalendarDay(date=day)
+    entry.kind, entry.name = kind, name
+    entry.full_clean()
+    entry.save()
+    event_record(
+        actor=actor, verb="calendar.day_set", target=entry, before=before, after={"kind": kind, "name": name}
+    )
+    return entry
+
+
+@transaction.atomic
+def calendar_day_clear(*, day: date, actor: Any) -> None:
+    """Remove the entry for `day`: it follows the shipped schedule (or Monday–Friday) again."""
+    entry = CalendarDay.objects.select_for_update().filter(date=day).first()
+    if entry is None:
+        return
+    event_record(
+        actor=actor,
+        verb="calendar.day_clear",
+        target=entry,
+        before={"kind": entry.kind, "name": entry.name},
+    )
+    entry.delete()
+
+
+@transaction.atomic
+def calendar_year_mark_entered(*, year: int, actor: Any, note: str = "") -> CalendarYear:
+    """Declare that `year`'s holidays and make-up days have all been entered."""
+    entry, created = CalendarYear.objects.get_or_create(year=year, defaults={"note": note})
+    if created:
+        event_record(
+            actor=actor, verb="calendar.year_entered", target=entry, after={"year": year, "note": note}
+        )
+    elif entry.note != note:
+        before = {"note": entry.note}
+        entry.note = note
+        entry.save(update_fields=["note", "changed_at"])
+        event_record(
+            actor=actor, verb="calendar.year_note", target=entry, before=before, after={"note": note}
+        )
+    return entry

@@ -5,15 +5,19 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from minhu.core.selectors import health_read
+from minhu.core.workdays import years_without_schedule
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    this_year = timezone.localdate().year
+    missing = years_without_schedule([this_year, this_year + 1]) if request.user.is_staff else []
+    return render(request, "core/home.html", {"calendar_missing_years": missing})
 
 
 @never_cache

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.test import Client
 
 from minhu.accounts.models import User
+from minhu.core.services import calendar_year_mark_entered
 
 # src/href/action attributes and CSS url()s pointing at any absolute http(s) or protocol-relative URL.
 _EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["'](?:https?:)?//|url\(\s*["']?(?:https?:)?//""", re.I)
@@ -61,3 +65,18 @@ def test_request_id_is_echoed(client: Client, db: None) -> None:
     assert response["X-Request-ID"] == "abcdef123456"
     generated = client.get("/accounts/login/", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
+
+
+@time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_staff_home_warns_about_a_year_without_a_holiday_schedule(client: Client, root: User) -> None:
+    client.force_login(root)
+    html = client.get("/").content.decode()
+    assert "工作日历尚无 2027 年的节假日安排" in html
+    calendar_year_mark_entered(year=2027, actor=root)
+    assert "工作日历尚无" not in client.get("/").content.decode()
+
+
+@time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+def test_non_staff_home_shows_no_calendar_warning(client: Client, carol: User) -> None:
+    client.force_login(carol)
+    assert "工作日历尚无" not in client.get("/").content.decode()

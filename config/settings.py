@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "minhu.core.context_processors.inbox",
             ],
         },
     },
@@ -203,7 +205,8 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # --- static files: served by the app itself (WhiteNoise); nothing loads from a CDN -------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Under tests static files come from the finders; no collected directory is needed (or warned about).
+STATIC_ROOT = None if TESTING else DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -227,6 +230,31 @@ TASKS = {
 }
 WORKER_HEARTBEAT_SECONDS = int(env("WORKER_HEARTBEAT_SECONDS", "15"))
 WORKER_STALE_SECONDS = int(env("WORKER_STALE_SECONDS", "120"))
+
+
+# --- notifications: channel → backend (docs/notifications.md). SMS and WeChat go to gateways by signed
+# webhook; without a gateway URL they print to the console (the demo).
+def _gateway(name: str) -> dict[str, Any]:
+    url = env(f"{name}_WEBHOOK_URL")
+    if not url:
+        return {"BACKEND": "minhu.core.outbox.ConsoleChannel"}
+    return {
+        "BACKEND": "minhu.core.outbox.WebhookChannel",
+        "URL": url,
+        "SECRET": env(f"{name}_WEBHOOK_SECRET"),
+    }
+
+
+NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
+    "inapp": {"BACKEND": "minhu.core.outbox.InAppChannel"},
+    "console": {"BACKEND": "minhu.core.outbox.ConsoleChannel"},
+    "email": {"BACKEND": "minhu.core.outbox.EmailChannel"},
+    "sms": _gateway("SMS"),
+    "wechat": _gateway("WECHAT"),
+}
+# Jobs the worker queues on a timer (one worker at a time holds the scheduler lease).
+PERIODIC_TASKS = ["minhu.core.tasks.deliver_notifications"]
+PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

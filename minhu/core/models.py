@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -158,3 +159,89 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def due(self, now: datetime) -> NotificationQuerySet:
+        return self.filter(state=Notification.State.PENDING, next_attempt_at__lte=now)
+
+    def inbox(self, user: Any) -> NotificationQuerySet:
+        return self.filter(recipient=user, channel=Notification.Channel.INAPP)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel: written as a row first (in the transaction of the change
+    that caused it), then delivered by the worker.
+
+    Invariants: `dedupe_key` is unique, so the same message is never queued twice however often the cause is
+    retried; a row is claimed for sending with a conditional UPDATE (pending → sending), so two workers never
+    send it both; failed attempts are retried with backoff until `MAX_ATTEMPTS`, then the row is `failed` and
+    shown to staff.
+    """
+
+    MAX_ATTEMPTS = 6
+
+    class Channel(models.TextChoices):
+        INAPP = "inapp", _("In-app inbox")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        WECHAT = "wechat", _("WeChat")
+        CONSOLE = "console", _("Console (demo)")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    address = models.CharField(
+        _("address"), max_length=200, blank=True, help_text=_("email, phone or openid")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=64)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # the worker's sweep: Notification.objects.due(now)
+            models.Index(fields=["state", "next_attempt_at"], name="core_notif_due"),
+            # a user's inbox and unread count: .inbox(user).unread()
+            models.Index(fields=["recipient", "channel", "read_at"], name="core_notif_inbox"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(address=""),
+                name="core_notif_has_destination",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.subject}"

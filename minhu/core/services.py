@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -14,7 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from minhu.core import context
-from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat
+from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat, Notification
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -114,3 +114,74 @@ def calendar_year_mark_entered(*, year: int, actor: Any, note: str = "") -> Cale
             actor=actor, verb="calendar.year_note", target=entry, before=before, after={"note": note}
         )
     return entry
+
+
+def notification_send(
+    *,
+    recipient: Any = None,
+    address: str = "",
+    channels: list[str] | None = None,
+    kind: str,
+    subject: str,
+    body: str = "",
+    url: str = "",
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str,
+) -> list[Notification]:
+    """Queue one message on each channel (default: in-app). Call it inside the transaction of its cause: the
+    rows commit with it, and delivery is queued once the transaction commits.
+
+    `dedupe_key` names the message (e.g. `appeal:42:escalated:level2:user7`); queuing the same key again does
+    nothing, so retries of the cause never send twice.
+    """
+    created = []
+    for channel in channels or [Notification.Channel.INAPP]:
+        key = f"{dedupe_key}:{channel}"
+        notification, is_new = Notification.objects.get_or_create(
+            dedupe_key=key,
+            defaults={
+                "recipient": recipient,
+                "address": address,
+                "channel": channel,
+                "kind": kind,
+                "subject": subject[:200],
+                "body": body,
+                "url": url,
+                "payload": _jsonable(payload),
+                # in-app messages are delivered by being written
+                "state": Notification.State.SENT
+                if channel == Notification.Channel.INAPP
+                else Notification.State.PENDING,
+                "sent_at": timezone.now() if channel == Notification.Channel.INAPP else None,
+            },
+        )
+        if is_new:
+            created.append(notification)
+    if any(n.state == Notification.State.PENDING for n in created):
+        from minhu.core.tasks import deliver_notifications
+
+        transaction.on_commit(lambda: deliver_notifications.enqueue())
+    return created
+
+
+def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:
+    """Mark the user's in-app notifications read (all of them when `ids` is None). Returns how many."""
+    qs = Notification.objects.inbox(user).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def scheduler_lease_take(*, seconds: float, now: datetime | None = None) -> bool:
+    """True for exactly one caller per `seconds` window, across every worker process: the caller then queues
+    the periodic jobs. Claimed with a conditional UPDATE, so two workers never both win."""
+    now = now or timezone.now()
+    won = Heartbeat.objects.filter(name="scheduler", beat_at__lte=now - timedelta(seconds=seconds)).update(
+        beat_at=now, host=socket.gethostname()[:255], pid=os.getpid()
+    )
+    if won:
+        return True
+    _, created = Heartbeat.objects.get_or_create(
+        name="scheduler", defaults={"beat_at": now, "host": socket.gethostname()[:255], "pid": os.getpid()}
+    )
+    return created

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from minhu.core.http import HtmxHttpRequest
+from minhu.core.models import Notification
 from minhu.core.selectors import health_read
+from minhu.core.services import notification_mark_read
 from minhu.core.workdays import years_without_schedule
 
 
@@ -37,3 +40,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
     }
     return JsonResponse(body, status=200 if h.ok else 503)
+
+
+@login_required
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's in-app notifications, newest first; POST marks them read (all, or the one given)."""
+    if request.method == "POST":
+        raw = request.POST.get("id", "")
+        notification_mark_read(user=request.user, ids=[int(raw)] if raw.isdigit() else None)
+        if not request.htmx:
+            return redirect("core:inbox")
+    items = list(Notification.objects.inbox(request.user).order_by("-created_at", "-id")[:100])
+    unread = sum(1 for n in items if n.read_at is None)
+    template = "core/_inbox_list.html" if request.htmx else "core/inbox.html"
+    return render(request, template, {"items": items, "unread": unread})

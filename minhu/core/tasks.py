@@ -1,0 +1,15 @@
+"""Background jobs of core. Jobs are idempotent and safe to run in several workers at once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django_tasks import task
+
+from minhu.core.outbox import outbox_deliver_due
+
+
+@task()
+def deliver_notifications() -> dict[str, int]:
+    """Deliver due notifications (queued after each commit that adds some, and swept periodically)."""
+    return asdict(outbox_deliver_due())

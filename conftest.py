@@ -124,3 +124,21 @@ def phone_page(_playwright: Any, live_server: Any) -> Iterator[Any]:
     yield page
     context.close()
     assert foreign == [], f"pages tried to load from other hosts: {foreign}"
+
+
+def login_with_second_factor(client: Any, user: User) -> None:
+    """Log a test client in as an administrator who has passed the second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def root_client(client: Any, root: User) -> Any:
+    login_with_second_factor(client, root)
+    return client

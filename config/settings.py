@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "minhu.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -173,6 +177,11 @@ AXES_VERBOSE = False
 # (等保 2.0 practice); locking addresses would lock out a whole village office behind one NAT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+# Administrators must add a second factor (TOTP, any authenticator app) before anything else.
+ADMIN_2FA = env_bool("ADMIN_2FA", True)
+OTP_TOTP_ISSUER = "Minhu"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
 # Sessions end after SESSION_MINUTES without activity, and when the browser closes.
 SESSION_COOKIE_AGE = int(env("SESSION_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -255,6 +264,10 @@ NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
 # Jobs the worker queues on a timer (one worker at a time holds the scheduler lease).
 PERIODIC_TASKS = ["minhu.core.tasks.deliver_notifications"]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
+
+# --- appeals: weights of response, resolution and satisfaction rates in the composite score (one county
+# uses 30 / 35 / 35 %); local practice, so configuration.
+APPEAL_RATE_WEIGHTS = tuple(float(w) for w in env_list("APPEAL_RATE_WEIGHTS", "30,35,35"))
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -10,5 +10,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("2fa/setup/", views.twofactor_setup, name="2fa_setup"),
+    path("2fa/verify/", views.twofactor_verify, name="2fa_verify"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
+from base64 import b32encode
 
-from minhu.accounts.forms import LoginForm
+import segno
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+
+from minhu.accounts.forms import LoginForm, TokenForm
+from minhu.accounts.twofactor import confirmed_device, totp_device_confirm, totp_device_start, totp_verify
 
 
 class LoginView(auth_views.LoginView):
@@ -19,3 +29,37 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "registration/password_change_done.html"
+
+
+@login_required
+def twofactor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the QR code (or type the key), then confirm with a first code."""
+    if confirmed_device(request.user) is not None:
+        return redirect("accounts:2fa_verify")
+    device = totp_device_start(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_device_confirm(device=device, token=form.cleaned_data["token"], actor=request.user):
+            otp_login(request, device)
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
+    context = {
+        "form": form,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=4),
+        "secret": b32encode(device.bin_key).decode(),
+    }
+    return render(request, "registration/2fa_setup.html", context)
+
+
+@login_required
+def twofactor_verify(request: HttpRequest) -> HttpResponse:
+    if confirmed_device(request.user) is None:
+        return redirect("accounts:2fa_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = totp_verify(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
+        form.add_error("token", _("That code is not right, or too many tries: wait a moment and try again."))
+    return render(request, "registration/2fa_verify.html", {"form": form})

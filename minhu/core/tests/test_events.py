@@ -73,8 +73,8 @@ def test_raw_sql_delete_is_refused_by_postgresql(event: Event) -> None:
     assert Event.objects.filter(pk=event.pk).exists()
 
 
-def test_admin_offers_no_add_change_or_delete(event: Event, root: User, client: Client) -> None:
-    client.force_login(root)
+def test_admin_offers_no_add_change_or_delete(event: Event, root_client: Client) -> None:
+    client = root_client
     base = "/admin/core/event/"
     assert client.get(base).status_code == 200
     assert client.get(base + "add/").status_code == 403

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from conftest import login_with_second_factor
 from minhu.accounts.models import User
 from minhu.core.services import calendar_year_mark_entered
 
@@ -22,7 +23,7 @@ PAGES = ["/accounts/login/", "/", "/accounts/password/", "/admin/", "/admin/core
 @pytest.mark.parametrize("path", PAGES)
 def test_no_page_references_an_external_host(client: Client, root: User, path: str) -> None:
     if path != "/accounts/login/":
-        client.force_login(root)
+        login_with_second_factor(client, root)
     response = client.get(path)
     assert response.status_code == 200
     html = response.content.decode()
@@ -69,7 +70,7 @@ def test_request_id_is_echoed(client: Client, db: None) -> None:
 
 @time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
 def test_staff_home_warns_about_a_year_without_a_holiday_schedule(client: Client, root: User) -> None:
-    client.force_login(root)
+    login_with_second_factor(client, root)
     html = client.get("/").content.decode()
     assert "工作日历尚无 2027 年的节假日安排" in html
     calendar_year_mark_entered(year=2027, actor=root)

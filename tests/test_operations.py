@@ -25,6 +25,16 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*MINHU, "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_check_deploy_passes_with_the_documented_production_variables(tmp_path: Path) -> None:
     env = _env(
         tmp_path,
@@ -33,26 +43,14 @@ def test_check_deploy_passes_with_the_documented_production_variables(tmp_path: 
         MINHU_ALLOWED_HOSTS="minhu.example.gov.cn",
         MINHU_DEBUG="0",
     )
-    result = subprocess.run(
-        [*MINHU, "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = _check_deploy(env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_fails_without_https(tmp_path: Path) -> None:
     env = _env(tmp_path, MINHU_SECRET_KEY=secrets.token_urlsafe(50), MINHU_DEBUG="0")
-    result = subprocess.run(
-        [*MINHU, "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = _check_deploy(env)
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout  # SECURE_SSL_REDIRECT
 

@@ -8,6 +8,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("minhu.core.urls")),
     path("accounts/", include("minhu.accounts.urls")),
+    path("sunshine/", include("minhu.ledger.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,195 @@
+"""Accounts people can trust: entries are appended, chained by hash, closed into frozen disclosures."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minhu.core.models import AppendOnlyError
+
+
+class Organisation(models.Model):
+    """Whoever keeps a ledger: an estate (its property company), a village (its collective economic
+    organisation), a street office. Linked to its grid unit for scope once the grid exists."""
+
+    class Kind(models.TextChoices):
+        ESTATE = "estate", _("Estate")
+        VILLAGE = "village", _("Village")
+        STREET = "street", _("Street")
+
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("public address"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    """A line of the accounts: an income, a cost or a fund, with a class that statements group by."""
+
+    class Klass(models.TextChoices):
+        INCOME = "income", _("Income")
+        COST = "cost", _("Cost")
+        FUND = "fund", _("Fund")
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT)
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    klass = models.CharField(_("class"), max_length=10, choices=Klass.choices)
+    # Maintenance spending is shown on its own line of every statement.
+    is_maintenance = models.BooleanField(_("maintenance of common parts"), default=False)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["organisation", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="ledger_account_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class EntryQuerySet(models.QuerySet["Entry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+
+
+class Entry(models.Model):
+    """One posting. Invariants: never updated or deleted (model, queryset and a database trigger refuse);
+    `seq` counts 1, 2, 3… per organisation; `hash` = SHA-256 of the entry's canonical text and the previous
+    entry's hash, so changing any stored entry breaks the chain from there on; the maker and the checker are
+    different people; a correction is a new entry that `reverses` the wrong one, with a reason."""
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT)
+    seq = models.PositiveIntegerField(_("number"))
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT)
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
+    counterparty = models.CharField(_("counterparty"), max_length=100, blank=True)
+    description = models.CharField(_("description"), max_length=300)
+    maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("maker"), on_delete=models.PROTECT, related_name="+"
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checker"), on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    reason = models.CharField(_("reason for the correction"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        ordering = ["organisation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "seq"], name="ledger_entry_seq_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(maker=models.F("checker")), name="ledger_maker_not_checker"
+            ),
+            models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_not_zero"),
+        ]
+        indexes = [
+            # statements: an organisation's entries in a date range
+            models.Index(fields=["organisation", "date"], name="ledger_entry_org_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.date} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+
+    def canonical(self) -> str:
+        """The text the hash covers: every field a reader relies on, in a fixed format."""
+        amount = Decimal(self.amount).quantize(Decimal("0.01"))
+        reverses = self.reverses.seq if self.reverses_id and self.reverses else ""
+        return "|".join(
+            [
+                str(self.organisation_id),
+                str(self.seq),
+                self.account.code,
+                self.date.isoformat(),
+                f"{amount}",
+                self.counterparty,
+                self.description,
+                str(self.maker_id),
+                str(self.checker_id),
+                str(reverses),
+                self.reason,
+                self.prev_hash,
+            ]
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+class Disclosure(models.Model):
+    """A closed period (month, quarter, year): its statement frozen with the chain position and a checksum,
+    published for anyone to see and check."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("Month")
+        QUARTER = "quarter", _("Quarter")
+        YEAR = "year", _("Year")
+
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT)
+    period = models.CharField(_("period"), max_length=10, choices=Period.choices)
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    statement = models.JSONField(_("statement"))
+    last_seq = models.PositiveIntegerField(_("last entry"))
+    chain_hash = models.CharField(_("chain hash"), max_length=64)
+    checksum = models.CharField(_("checksum"), max_length=64)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("disclosures")
+        ordering = ["organisation", "-start", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "period", "start"], name="ledger_disclosure_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"

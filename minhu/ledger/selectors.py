@@ -1,0 +1,108 @@
+"""Statements and verification of the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Sum
+
+from minhu.ledger.models import Account, Disclosure, Entry, Organisation
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)).quantize(Decimal('0.01'))}"
+
+
+def statement_for(organisation: Organisation, start: date, end: date) -> dict[str, Any]:
+    """Income by account, costs by account, profit or loss, maintenance spending and fund movements, for
+    entries dated in [start, end]. Amounts are strings with two decimals (exact, JSON-safe)."""
+    rows = (
+        Entry.objects.filter(organisation=organisation, date__gte=start, date__lte=end)
+        .values("account__code", "account__name", "account__klass", "account__is_maintenance")
+        .annotate(total=Sum("amount"))
+        .order_by("account__code")
+    )
+    lines: dict[str, list[dict[str, str]]] = {"income": [], "cost": [], "fund": []}
+    totals = {"income": Decimal(0), "cost": Decimal(0), "fund": Decimal(0)}
+    maintenance = Decimal(0)
+    for r in rows:
+        klass = r["account__klass"]
+        lines[klass].append(
+            {"code": r["account__code"], "name": r["account__name"], "amount": _money(r["total"])}
+        )
+        totals[klass] += r["total"]
+        if r["account__is_maintenance"]:
+            maintenance += r["total"]
+    return {
+        "organisation": organisation.name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "income": lines["income"],
+        "costs": lines["cost"],
+        "funds": lines["fund"],
+        "total_income": _money(totals["income"]),
+        "total_costs": _money(totals["cost"]),
+        "profit_or_loss": _money(totals["income"] - totals["cost"]),
+        "maintenance": _money(maintenance),
+        "fund_movement": _money(totals["fund"]),
+    }
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    first_broken_seq: int | None = None
+    broken_disclosures: tuple[int, ...] = ()
+
+    def period_of_first_break(self) -> Disclosure | None:
+        if not self.broken_disclosures:
+            return None
+        return Disclosure.objects.get(pk=self.broken_disclosures[0])
+
+
+def ledger_verify(organisation: Organisation) -> Verification:
+    """Recompute the chain from the first entry, and every disclosure's checksum from the entries. Names the
+    first entry whose stored data no longer matches its hash (or whose link to the previous one is broken),
+    and every disclosure whose figures or chain position no longer match."""
+    from minhu.ledger.services import GENESIS, checksum_of
+
+    prev = GENESIS
+    first_broken: int | None = None
+    count = 0
+    hashes: dict[int, str] = {}
+    qs = Entry.objects.filter(organisation=organisation).select_related("account", "reverses").order_by("seq")
+    for entry in qs.iterator(chunk_size=2000):
+        count += 1
+        expected_seq = count
+        if first_broken is None and (
+            entry.seq != expected_seq or entry.prev_hash != prev or entry.compute_hash() != entry.hash
+        ):
+            first_broken = entry.seq
+        hashes[entry.seq] = entry.hash
+        prev = entry.hash
+    broken = []
+    for d in Disclosure.objects.filter(organisation=organisation).order_by("start"):
+        recomputed = statement_for(organisation, d.start, d.end)
+        chain_ok = d.last_seq == 0 or hashes.get(d.last_seq) == d.chain_hash
+        after_break = first_broken is not None and d.last_seq >= first_broken
+        if (
+            recomputed != d.statement
+            or checksum_of(d.statement, d.chain_hash) != d.checksum
+            or not chain_ok
+            or after_break
+        ):
+            broken.append(d.pk)
+    return Verification(
+        ok=first_broken is None and not broken,
+        entries=count,
+        first_broken_seq=first_broken,
+        broken_disclosures=tuple(broken),
+    )
+
+
+def accounts_of(organisation: Organisation) -> list[Account]:
+    return list(Account.objects.filter(organisation=organisation))

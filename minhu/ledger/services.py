@@ -1,0 +1,199 @@
+"""The only functions that write the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from minhu.core.services import event_record
+from minhu.ledger.models import Account, Disclosure, Entry, Organisation
+from minhu.ledger.selectors import statement_for
+
+GENESIS = "0" * 64
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"amount": _("Enter an amount in yuan, e.g. 1234.50.")}) from exc
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError({"amount": _("At most two decimal places (fen).")})
+    if amount == 0:
+        raise ValidationError({"amount": _("The amount cannot be zero.")})
+    return amount
+
+
+def _closed_until(organisation: Organisation) -> date | None:
+    last = Disclosure.objects.filter(organisation=organisation).order_by("-end").values_list("end", flat=True)
+    return last.first()
+
+
+def _append(
+    *,
+    organisation: Organisation,
+    account: Account,
+    day: date,
+    amount: Decimal,
+    counterparty: str,
+    description: str,
+    maker: Any,
+    checker: Any,
+    reverses: Entry | None = None,
+    reason: str = "",
+) -> Entry:
+    # Lock the organisation: entries are numbered and chained one at a time.
+    Organisation.objects.select_for_update().get(pk=organisation.pk)
+    last = Entry.objects.filter(organisation=organisation).order_by("-seq").first()
+    entry = Entry(
+        organisation=organisation,
+        seq=(last.seq + 1) if last else 1,
+        account=account,
+        date=day,
+        amount=amount,
+        counterparty=counterparty.strip(),
+        description=description.strip(),
+        maker=maker,
+        checker=checker,
+        reverses=reverses,
+        reason=reason.strip(),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry.hash = entry.compute_hash()
+    entry.full_clean(exclude=["hash", "prev_hash"])
+    entry.save()
+    return entry
+
+
+def _check_people(maker: Any, checker: Any) -> None:
+    if maker is None or checker is None:
+        raise ValidationError({"checker": _("An entry needs a maker and a checker.")})
+    if maker.pk == checker.pk:
+        raise ValidationError({"checker": _("The checker must be someone other than the maker.")})
+
+
+@transaction.atomic
+def ledger_entry_post(
+    *,
+    account: Account,
+    day: date,
+    amount: Any,
+    description: str,
+    maker: Any,
+    checker: Any,
+    counterparty: str = "",
+) -> Entry:
+    """Append an entry (positive amounts; the account's class says income, cost or fund). Refused: maker =
+    checker, a zero or over-precise amount, no description, a date in a period already disclosed."""
+    _check_people(maker, checker)
+    value = _amount(amount)
+    if value < 0:
+        raise ValidationError({"amount": _("Enter a positive amount; corrections are reversing entries.")})
+    if not description.strip():
+        raise ValidationError({"description": _("Say what the money was for.")})
+    closed = _closed_until(account.organisation)
+    if closed is not None and day <= closed:
+        raise ValidationError(
+            {"day": _("The period up to %(date)s is closed and published.") % {"date": closed.isoformat()}}
+        )
+    entry = _append(
+        organisation=account.organisation,
+        account=account,
+        day=day,
+        amount=value,
+        counterparty=counterparty,
+        description=description,
+        maker=maker,
+        checker=checker,
+    )
+    event_record(actor=maker, verb="ledger.post", target=entry, after={"seq": entry.seq, "amount": value})
+    return entry
+
+
+@transaction.atomic
+def ledger_entry_reverse(*, entry: Entry, reason: str, day: date, maker: Any, checker: Any) -> Entry:
+    """Correct an entry by appending its opposite; both stay visible. An entry is reversed at most once."""
+    _check_people(maker, checker)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the entry is corrected.")})
+    if entry.reverses_id is not None:
+        raise ValidationError({"entry": _("A correction cannot itself be reversed; post a new entry.")})
+    if Entry.objects.filter(reverses=entry).exists():
+        raise ValidationError({"entry": _("This entry has already been reversed.")})
+    closed = _closed_until(entry.organisation)
+    if closed is not None and day <= closed:
+        raise ValidationError({"day": _("Date the correction after the last published period.")})
+    correction = _append(
+        organisation=entry.organisation,
+        account=entry.account,
+        day=day,
+        amount=-entry.amount,
+        counterparty=entry.counterparty,
+        # stored (and hashed) in the default language, whoever is logged in
+        description=_correction_text(entry.seq),
+        maker=maker,
+        checker=checker,
+        reverses=entry,
+        reason=reason,
+    )
+    event_record(
+        actor=maker,
+        verb="ledger.reverse",
+        target=correction,
+        after={"seq": correction.seq, "reverses": entry.seq, "reason": reason},
+    )
+    return correction
+
+
+def _correction_text(seq: int) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Correction of entry #%(seq)d") % {"seq": seq}
+
+
+def checksum_of(statement: dict[str, Any], chain_hash: str) -> str:
+    """SHA-256 of the statement's canonical JSON and the chain position: printed on the notice board."""
+    text = json.dumps(statement, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "|" + chain_hash
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@transaction.atomic
+def ledger_period_close(
+    *, organisation: Organisation, period: str, start: date, end: date, actor: Any
+) -> Disclosure:
+    """Freeze a period into a public disclosure. Periods close in order and never overlap."""
+    if end < start:
+        raise ValidationError({"end": _("The period ends before it starts.")})
+    closed = _closed_until(organisation)
+    if closed is not None and start <= closed:
+        raise ValidationError({"start": _("This period overlaps one already published.")})
+    Organisation.objects.select_for_update().get(pk=organisation.pk)
+    statement = statement_for(organisation, start, end)
+    last = Entry.objects.filter(organisation=organisation, date__lte=end).order_by("-seq").first()
+    chain_hash = last.hash if last else GENESIS
+    disclosure = Disclosure.objects.create(
+        organisation=organisation,
+        period=period,
+        start=start,
+        end=end,
+        statement=statement,
+        last_seq=last.seq if last else 0,
+        chain_hash=chain_hash,
+        checksum=checksum_of(statement, chain_hash),
+        published_by=actor,
+    )
+    event_record(
+        actor=actor,
+        verb="ledger.disclose",
+        target=disclosure,
+        after={"period": period, "start": start, "end": end, "checksum": disclosure.checksum},
+    )
+    return disclosure

@@ -1,0 +1,68 @@
+"""Ledger fixtures: an estate with its accounts, a hand-computed first quarter, and tampering."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from minhu.accounts.models import User
+from minhu.ledger.models import Account, Entry, Organisation
+from minhu.ledger.services import ledger_entry_post
+
+
+@pytest.fixture
+def estate(db: Any) -> Organisation:
+    org = Organisation.objects.create(name="泮江翡翠城小区", slug="panjiang", kind="estate")
+    for code, name, klass, maint in [
+        ("I01", "物业费", "income", False),
+        ("I02", "广告收入", "income", False),
+        ("I03", "停车费", "income", False),
+        ("C01", "保洁", "cost", False),
+        ("C02", "保安", "cost", False),
+        ("C03", "公共设施维修", "cost", True),
+    ]:
+        Account.objects.create(organisation=org, code=code, name=name, klass=klass, is_maintenance=maint)
+    return org
+
+
+def acct(org: Organisation, code: str) -> Account:
+    return Account.objects.get(organisation=org, code=code)
+
+
+def post(org: Organisation, code: str, day: date, amount: str, maker: User, checker: User) -> Entry:
+    return ledger_entry_post(
+        account=acct(org, code),
+        day=day,
+        amount=amount,
+        description=f"{code} {day}",
+        maker=maker,
+        checker=checker,
+    )
+
+
+def q1_fixture(org: Organisation, maker: User, checker: User) -> None:
+    """Q1 2026 by hand: income 86,000.00 + 3,600.00 + 12,345.67 = 101,945.67;
+    costs 30,000.00 + 24,000.00 + 8,800.50 = 62,800.50; profit 39,145.17; maintenance 8,800.50."""
+    post(org, "I01", date(2026, 1, 15), "50000.00", maker, checker)
+    post(org, "I01", date(2026, 3, 15), "36000", maker, checker)
+    post(org, "I02", date(2026, 2, 1), "3600.00", maker, checker)
+    post(org, "I03", date(2026, 3, 31), "12345.67", maker, checker)
+    post(org, "C01", date(2026, 1, 31), "30000", maker, checker)
+    post(org, "C02", date(2026, 2, 28), "24000", maker, checker)
+    post(org, "C03", date(2026, 3, 10), "8800.50", maker, checker)
+    post(org, "I01", date(2026, 4, 1), "99999", maker, checker)  # next quarter: not counted
+
+
+def _tamper(sql: str, params: list[Any]) -> None:
+    """What someone with direct database access could do: switch the guard off, rewrite, switch it back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # a superuser skips user triggers
+            cursor.execute(sql, params)
+            cursor.execute("SET session_replication_role = DEFAULT")
+        else:
+            cursor.execute("DROP TRIGGER ledger_entry_no_update")
+            cursor.execute(sql, params)

@@ -1,0 +1,65 @@
+"""The public pages: no login, verification shown, no personal data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from minhu.accounts.models import User
+from minhu.ledger.models import Entry, Organisation
+from minhu.ledger.services import ledger_period_close
+from minhu.ledger.tests.conftest import _tamper, q1_fixture
+
+
+def test_public_pages_show_the_statement_and_its_checksum(
+    client: Client, estate: Organisation, alice: User, bob: User
+) -> None:
+    q1_fixture(estate, alice, bob)
+    d = ledger_period_close(
+        organisation=estate, period="quarter", start=date(2026, 1, 1), end=date(2026, 3, 31), actor=alice
+    )
+    page = client.get(f"/sunshine/{estate.slug}/").content.decode()
+    assert 'data-verify="ok"' in page
+    detail = client.get(f"/sunshine/{estate.slug}/{d.pk}/").content.decode()
+    assert "39145.17" in detail and d.checksum in detail  # noqa: PT018
+    for person in (alice, bob):
+        assert person.username not in detail and person.display_name not in detail  # noqa: PT018
+
+
+def test_a_tampered_period_shows_as_failing(
+    client: Client, estate: Organisation, alice: User, bob: User
+) -> None:
+    q1_fixture(estate, alice, bob)
+    d = ledger_period_close(
+        organisation=estate, period="quarter", start=date(2026, 1, 1), end=date(2026, 3, 31), actor=alice
+    )
+    _tamper(
+        "UPDATE ledger_entry SET amount = %s WHERE organisation_id = %s AND seq = 3", ["360.00", estate.pk]
+    )
+    page = client.get(f"/sunshine/{estate.slug}/").content.decode()
+    assert 'data-verify="broken"' in page
+    assert "第 3 号凭证" in page
+    assert f'data-disclosure="{d.pk}"' in page and "失败" in page  # noqa: PT018
+    assert 'data-verify="broken"' in client.get(f"/sunshine/{estate.slug}/{d.pk}/").content.decode()
+
+
+def test_verify_command_names_the_entry_and_fails(estate: Organisation, alice: User, bob: User) -> None:
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    q1_fixture(estate, alice, bob)
+    call_command("verify", stdout=StringIO())
+    target = Entry.objects.get(organisation=estate, seq=5)
+    _tamper("UPDATE ledger_entry SET description = %s WHERE id = %s", ["改过的", target.pk])
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify", stdout=out)
+    assert "first altered entry: #5" in out.getvalue()
+
+
+def test_unknown_organisation_is_404(client: Client, db: None) -> None:
+    assert client.get("/sunshine/nowhere/").status_code == 404

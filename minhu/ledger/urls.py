@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minhu.ledger import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.organisation, name="organisation"),
+    path("<slug:slug>/<int:pk>/", views.disclosure, name="disclosure"),
+]

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from minhu.ledger.models import Account, Disclosure, Entry, Organisation
 
@@ -106,3 +106,13 @@ def ledger_verify(organisation: Organisation) -> Verification:
 
 def accounts_of(organisation: Organisation) -> list[Account]:
     return list(Account.objects.filter(organisation=organisation))
+
+
+def published_entries(organisation: Organisation) -> QuerySet[Entry]:
+    """Entries dated up to the end of the last disclosure (the rest is not yet published)."""
+    last_end = (
+        Disclosure.objects.filter(organisation=organisation).order_by("-end").values_list("end", flat=True)
+    )
+    end = last_end.first()
+    qs = Entry.objects.filter(organisation=organisation).select_related("account", "reverses").order_by("seq")
+    return qs.filter(date__lte=end) if end else qs.none()

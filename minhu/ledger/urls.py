@@ -8,5 +8,7 @@ app_name = "ledger"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<slug:slug>/", views.organisation, name="organisation"),
+    path("<slug:slug>/entries.csv", views.entries_csv, name="entries_csv"),
     path("<slug:slug>/<int:pk>/", views.disclosure, name="disclosure"),
+    path("<slug:slug>/<int:pk>/notice.pdf", views.disclosure_notice, name="notice"),
 ]

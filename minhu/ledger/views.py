@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+import csv
+from collections.abc import Iterator
 
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from minhu.core.masking import mask_name
 from minhu.ledger.models import Disclosure, Organisation
-from minhu.ledger.selectors import ledger_verify
+from minhu.ledger.pdf import disclosure_pdf
+from minhu.ledger.selectors import ledger_verify, published_entries
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -32,3 +38,61 @@ def disclosure(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "ledger/disclosure.html",
         {"d": d, "s": d.statement, "verified": d.pk not in result.broken_disclosures, "result": result},
     )
+
+
+def disclosure_notice(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The printable notice for the board: the statement, its checksum, a QR code back to the page."""
+    d = get_object_or_404(Disclosure.objects.select_related("organisation"), organisation__slug=slug, pk=pk)
+    url = request.build_absolute_uri(reverse("ledger:disclosure", args=[slug, pk]))
+    response = HttpResponse(disclosure_pdf(d, url), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{slug}-{d.start:%Y%m%d}-{d.end:%Y%m%d}.pdf"'
+    return response
+
+
+FDP_FIELDS = [
+    "id",
+    "date",
+    "amount",
+    "currency",
+    "direction",
+    "classification",
+    "counterparty",
+    "description",
+    "corrects",
+]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def entries_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """The published entries (up to the end of the last disclosure) as CSV in the Fiscal Data Package
+    vocabulary, streamed. A counterparty that looks like a person's name (four characters or fewer) is
+    masked."""
+    org = get_object_or_404(Organisation, slug=slug)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(FDP_FIELDS)  # BOM: Excel opens UTF-8 Chinese correctly
+        for e in published_entries(org).iterator(chunk_size=2000):
+            direction = {"income": "revenue", "cost": "expenditure"}.get(e.account.klass, "fund")
+            party = e.counterparty if len(e.counterparty) > 4 else mask_name(e.counterparty)
+            yield writer.writerow(
+                [
+                    e.seq,
+                    e.date.isoformat(),
+                    f"{e.amount}",
+                    "CNY",
+                    direction,
+                    f"{e.account.code} {e.account.name}",
+                    party,
+                    e.description,
+                    e.reverses.seq if e.reverses else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-entries.csv"'
+    return response

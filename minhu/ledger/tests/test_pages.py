@@ -63,3 +63,73 @@ def test_verify_command_names_the_entry_and_fails(estate: Organisation, alice: U
 
 def test_unknown_organisation_is_404(client: Client, db: None) -> None:
     assert client.get("/sunshine/nowhere/").status_code == 404
+
+
+def test_notice_pdf_carries_the_chinese_headings_and_the_checksum(
+    client: Client, estate: Organisation, alice: User, bob: User
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    q1_fixture(estate, alice, bob)
+    d = ledger_period_close(
+        organisation=estate, period="quarter", start=date(2026, 1, 1), end=date(2026, 3, 31), actor=alice
+    )
+    response = client.get(f"/sunshine/{estate.slug}/{d.pk}/notice.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = PdfReader(BytesIO(response.content)).pages[0].extract_text()
+    for heading in (
+        "泮江翡翠城小区",
+        "财务公开",
+        "收入合计",
+        "支出合计",
+        "盈亏",
+        "公共部位维修支出",
+        "校验码",
+    ):
+        assert heading in text, heading
+    assert d.checksum in text.replace("\n", "")
+    assert "39145.17" in text
+
+
+def test_entries_csv_uses_the_fiscal_data_package_fields_and_only_published_entries(
+    client: Client, estate: Organisation, alice: User, bob: User
+) -> None:
+    import csv
+    import io
+
+    from minhu.ledger.models import Account
+    from minhu.ledger.services import ledger_entry_post
+
+    q1_fixture(estate, alice, bob)
+    ledger_entry_post(
+        account=Account.objects.get(organisation=estate, code="C03"),
+        day=date(2026, 3, 20),
+        amount="120",
+        description="更换灯泡",
+        counterparty="张三丰",
+        maker=alice,
+        checker=bob,
+    )
+    ledger_period_close(
+        organisation=estate, period="quarter", start=date(2026, 1, 1), end=date(2026, 3, 31), actor=alice
+    )
+    body = b"".join(client.get(f"/sunshine/{estate.slug}/entries.csv").streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert list(rows[0]) == [
+        "id",
+        "date",
+        "amount",
+        "currency",
+        "direction",
+        "classification",
+        "counterparty",
+        "description",
+        "corrects",
+    ]
+    assert len(rows) == 8  # the April entry is not yet published
+    assert {r["currency"] for r in rows} == {"CNY"}
+    assert {r["direction"] for r in rows} == {"revenue", "expenditure"}
+    lamp = next(r for r in rows if r["description"] == "更换灯泡")
+    assert (lamp["amount"], lamp["counterparty"]) == ("120.00", "张**")

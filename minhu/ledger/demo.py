@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from minhu.accounts.models import User
-from minhu.ledger.models import Account, Entry, Organisation
-from minhu.ledger.services import ledger_entry_post, ledger_period_close
+from minhu.ledger.models import Account, Entry, Organisation, Programme
+from minhu.ledger.services import allocation_record, ledger_entry_post, ledger_period_close
 
 ACCOUNTS = [
     ("I01", "物业费收入", "income", False, 80000),
@@ -22,7 +22,65 @@ ACCOUNTS = [
 ]
 
 
+# Sujiatun's party-building funds (the seed: at least 20,000 yuan a year per village; over 2 million to
+# demonstration sites in three years; 2 million a year for the 书记领航 programme). Figures per village are
+# invented for the demo; two villages are deliberately below the minimum in 2026.
+VILLAGES = [
+    ("马耳山村", "maershan"),
+    ("互助村", "huzhu"),
+    ("杨城寨村", "yangchengzhai"),
+    ("康家山村", "kangjiashan"),
+    ("来胜堡村", "laishengbao"),
+    ("宝相屯村", "baoxiangtun"),
+    ("杨树林子村", "yangshulinzi"),
+]
+VILLAGE_FUND_2026 = {"康家山村": 18000, "杨树林子村": 15000}
+DEMONSTRATION = [
+    ("马耳山村", 2024, 350000),
+    ("互助村", 2024, 300000),
+    ("杨城寨村", 2025, 400000),
+    ("马耳山村", 2025, 300000),
+    ("互助村", 2026, 380000),
+    ("杨城寨村", 2026, 320000),
+]
+
+
+def load_funds(actor: User) -> None:
+    if Programme.objects.exists():
+        return
+    basic = Programme.objects.create(name="党建工作经费", minimum_per_village=Decimal("20000"))
+    demo_sites = Programme.objects.create(name="标准化规范化示范点建设")
+    navigator = Programme.objects.create(name="书记领航工程")
+    district, _ = Organisation.objects.get_or_create(
+        slug="sujiatun", defaults={"name": "苏家屯区", "kind": Organisation.Kind.DISTRICT}
+    )
+    villages = {}
+    for name, slug in VILLAGES:
+        villages[name], _ = Organisation.objects.get_or_create(
+            slug=slug, defaults={"name": name, "kind": Organisation.Kind.VILLAGE}
+        )
+    for year in (2024, 2025, 2026):
+        allocation_record(
+            programme=navigator, organisation=district, year=year, amount="2000000", actor=actor
+        )
+        for name in villages:
+            amount = VILLAGE_FUND_2026.get(name, 20000) if year == 2026 else 20000
+            allocation_record(
+                programme=basic, organisation=villages[name], year=year, amount=amount, actor=actor
+            )
+    for name, year, amount in DEMONSTRATION:
+        allocation_record(
+            programme=demo_sites,
+            organisation=villages[name],
+            year=year,
+            amount=amount,
+            purpose="活动场所达标升级",
+            actor=actor,
+        )
+
+
 def load() -> list[tuple[str, str, str]]:
+    load_funds(User.objects.get(username="district"))
     org, created = Organisation.objects.get_or_create(
         slug="panjiang-feicuicheng", defaults={"name": "泮江翡翠城小区", "kind": Organisation.Kind.ESTATE}
     )

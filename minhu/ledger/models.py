@@ -22,6 +22,7 @@ class Organisation(models.Model):
         ESTATE = "estate", _("Estate")
         VILLAGE = "village", _("Village")
         STREET = "street", _("Street")
+        DISTRICT = "district", _("District")
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("public address"), max_length=60, unique=True)
@@ -49,6 +50,10 @@ class Account(models.Model):
     klass = models.CharField(_("class"), max_length=10, choices=Klass.choices)
     # Maintenance spending is shown on its own line of every statement.
     is_maintenance = models.BooleanField(_("maintenance of common parts"), default=False)
+    # Spending from a party-building programme is booked on an account tied to it.
+    programme = models.ForeignKey(
+        "Programme", verbose_name=_("programme"), null=True, blank=True, on_delete=models.PROTECT
+    )
 
     class Meta:
         verbose_name = _("account")
@@ -193,3 +198,46 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.start:%Y-%m-%d}–{self.end:%Y-%m-%d}"
+
+
+class Programme(models.Model):
+    """A party-building funding programme (党建工作经费, 示范点建设, 书记领航…), with an optional yearly
+    minimum per village (the district's rule: at least 20,000 yuan a year of party-building funds)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    minimum_per_village = models.DecimalField(
+        _("yearly minimum per village"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("funding programme")
+        verbose_name_plural = _("funding programmes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Allocation(models.Model):
+    """Money a programme gives an organisation for a year (a village's budget, a grant to a demonstration
+    site). Spending against it is the ledger entries of the organisation's accounts tied to the programme."""
+
+    programme = models.ForeignKey(Programme, verbose_name=_("programme"), on_delete=models.PROTECT)
+    organisation = models.ForeignKey(Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=14, decimal_places=2)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["-year", "programme", "organisation"]
+        indexes = [
+            # the yearly report: allocations of one year by programme
+            models.Index(fields=["year", "programme"], name="ledger_alloc_year_prog"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="ledger_alloc_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.organisation} {self.year}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from minhu.ledger.models import Account, Disclosure, Entry, Organisation
+from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
 
 
 def _money(value: Decimal | None) -> str:
@@ -116,3 +116,68 @@ def published_entries(organisation: Organisation) -> QuerySet[Entry]:
     end = last_end.first()
     qs = Entry.objects.filter(organisation=organisation).select_related("account", "reverses").order_by("seq")
     return qs.filter(date__lte=end) if end else qs.none()
+
+
+@dataclass(frozen=True)
+class FundLine:
+    organisation: Organisation
+    allocated: Decimal
+    spent: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.allocated - self.spent
+
+
+def programme_year(programme: Programme, year: int) -> list[FundLine]:
+    """Per organisation: allocated in `year` and spent (entries on the programme's accounts dated in `year`),
+    in two grouped queries."""
+    allocated = dict(
+        Allocation.objects.filter(programme=programme, year=year)
+        .values("organisation")
+        .annotate(total=Sum("amount"))
+        .values_list("organisation", "total")
+    )
+    spent = dict(
+        Entry.objects.filter(account__programme=programme, date__year=year)
+        .values("organisation")
+        .annotate(total=Sum("amount"))
+        .values_list("organisation", "total")
+    )
+    orgs = Organisation.objects.in_bulk(set(allocated) | set(spent))
+    return sorted(
+        (FundLine(orgs[pk], allocated.get(pk) or Decimal(0), spent.get(pk) or Decimal(0)) for pk in orgs),
+        key=lambda line: line.organisation.name,
+    )
+
+
+def villages_below_minimum(programme: Programme, year: int) -> list[tuple[Organisation, Decimal]]:
+    """Villages whose allocation from `programme` in `year` is below the programme's minimum (villages with
+    nothing at all included)."""
+    if programme.minimum_per_village is None:
+        return []
+    allocated = dict(
+        Allocation.objects.filter(programme=programme, year=year)
+        .values("organisation")
+        .annotate(total=Sum("amount"))
+        .values_list("organisation", "total")
+    )
+    villages = Organisation.objects.filter(kind=Organisation.Kind.VILLAGE).order_by("name")
+    return [
+        (v, allocated.get(v.pk) or Decimal(0))
+        for v in villages
+        if (allocated.get(v.pk) or Decimal(0)) < programme.minimum_per_village
+    ]
+
+
+def programme_totals(years: list[int]) -> dict[str, dict[int, Decimal]]:
+    """Multi-year totals allocated per programme: {programme name: {year: total}}, one query."""
+    out: dict[str, dict[int, Decimal]] = {}
+    for name, year, total in (
+        Allocation.objects.filter(year__in=years)
+        .values("programme__name", "year")
+        .annotate(total=Sum("amount"))
+        .values_list("programme__name", "year", "total")
+    ):
+        out.setdefault(name, {})[year] = total
+    return out

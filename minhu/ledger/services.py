@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
-from minhu.ledger.models import Account, Disclosure, Entry, Organisation
+from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
 from minhu.ledger.selectors import statement_for
 
 GENESIS = "0" * 64
@@ -197,3 +197,25 @@ def ledger_period_close(
         after={"period": period, "start": start, "end": end, "checksum": disclosure.checksum},
     )
     return disclosure
+
+
+@transaction.atomic
+def allocation_record(
+    *, programme: Programme, organisation: Organisation, year: int, amount: Any, purpose: str = "", actor: Any
+) -> Allocation:
+    """Record money a programme gives an organisation for a year."""
+    value = _amount(amount)
+    if value <= 0:
+        raise ValidationError({"amount": _("Enter a positive amount.")})
+    allocation = Allocation(
+        programme=programme, organisation=organisation, year=year, amount=value, purpose=purpose
+    )
+    allocation.full_clean()
+    allocation.save()
+    event_record(
+        actor=actor,
+        verb="ledger.allocate",
+        target=allocation,
+        after={"programme": programme.name, "organisation": organisation.name, "year": year, "amount": value},
+    )
+    return allocation

@@ -8,15 +8,24 @@ from collections.abc import Iterator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 
 from minhu.core.masking import mask_name
-from minhu.ledger.models import Disclosure, Organisation
+from minhu.ledger.models import Disclosure, Organisation, Programme
 from minhu.ledger.pdf import disclosure_pdf
-from minhu.ledger.selectors import ledger_verify, published_entries
+from minhu.ledger.selectors import (
+    ledger_verify,
+    programme_totals,
+    programme_year,
+    published_entries,
+    villages_below_minimum,
+)
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "ledger/index.html", {"organisations": Organisation.objects.order_by("name")})
+    organisations = Organisation.objects.exclude(kind=Organisation.Kind.DISTRICT).order_by("name")
+    year = timezone.localdate().year
+    return render(request, "ledger/index.html", {"organisations": organisations, "year": year})
 
 
 def organisation(request: HttpRequest, slug: str) -> HttpResponse:
@@ -96,3 +105,24 @@ def entries_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slug}-entries.csv"'
     return response
+
+
+def funds(request: HttpRequest, year: int) -> HttpResponse:
+    """Party-building funds of a year: per programme, what each organisation got and spent, the villages
+    below the minimum, and the totals of the last three years."""
+    programmes = list(Programme.objects.order_by("name"))
+    sections = [
+        {
+            "programme": p,
+            "lines": programme_year(p, year),
+            "below": villages_below_minimum(p, year),
+        }
+        for p in programmes
+    ]
+    years = [year - 2, year - 1, year]
+    totals = programme_totals(years)
+    return render(
+        request,
+        "ledger/funds.html",
+        {"year": year, "sections": sections, "years": years, "totals": totals},
+    )

@@ -43,6 +43,11 @@ def test_login_page_is_chinese_by_default(client: Client, db: None) -> None:
     assert "登录</h1>" in html
 
 
+def test_browser_language_does_not_override_chinese(client: Client, db: None) -> None:
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html
+
+
 def test_language_switch_serves_english(client: Client, db: None) -> None:
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"}, follow=True)
     html = response.content.decode()

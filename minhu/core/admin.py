@@ -11,14 +11,8 @@ from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat
 from minhu.core.services import calendar_day_clear, calendar_day_set, calendar_year_mark_entered
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
-    list_display = ["at", "actor_label", "verb", "target_label", "client_addr", "request_id"]
-    list_filter = ["verb", "target_type"]
-    search_fields = ["actor_label", "verb", "target_label", "target_id", "request_id"]
-    date_hierarchy = "at"
-    list_select_related = ["target_type"]
-    readonly_fields = [f.name for f in Event._meta.fields]
+class ReadOnlyAdminMixin:
+    """For records written only by services (audit events, ledger entries): visible, never editable here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -28,6 +22,16 @@ class EventAdmin(admin.ModelAdmin[Event]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Event]):
+    list_display = ["at", "actor_label", "verb", "target_label", "client_addr", "request_id"]
+    list_filter = ["verb", "target_type"]
+    search_fields = ["actor_label", "verb", "target_label", "target_id", "request_id"]
+    date_hierarchy = "at"
+    list_select_related = ["target_type"]
+    readonly_fields = [f.name for f in Event._meta.fields]
 
 
 @admin.register(Heartbeat)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -13,28 +13,55 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyError(Exception):
-    """Raised by any attempt to change or remove an audit event."""
+    """Raised by any attempt to change or remove a row of an append-only table (audit events, ledger)."""
 
 
-class EventQuerySet(models.QuerySet["Event"]):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_M]):
+    """Refuses every bulk rewrite; rows of such a model are only ever inserted."""
+
+    message = "this table is append-only"
+
     def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
+        raise AppendOnlyError(self.message)
 
     def delete(self) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
+        raise AppendOnlyError(self.message)
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
+        raise AppendOnlyError(self.message)
 
     def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
+        raise AppendOnlyError(self.message)
+
+
+class AppendOnlyModel(models.Model):
+    """A model whose rows are inserted once and never changed or removed (pair it with an
+    AppendOnlyQuerySet manager and minhu.core.dbguards.append_only in a migration)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.label} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError(f"{self._meta.label} is append-only")
+
+
+class EventQuerySet(AppendOnlyQuerySet["Event"]):
+    message = "audit events are append-only"
 
     def for_target(self, obj: models.Model) -> EventQuerySet:
         ct = ContentType.objects.get_for_model(obj)
         return self.filter(target_type=ct, target_id=str(obj.pk))
 
 
-class Event(models.Model):
+class Event(AppendOnlyModel):
     """One change of state: who did what to which object, when, from where, and what it was before and after.
 
     Invariants: rows are only ever inserted. The model, its queryset and the admin refuse updates and deletes,
@@ -90,14 +117,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb} {self.target_label}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("audit events are append-only")
 
 
 class Heartbeat(models.Model):

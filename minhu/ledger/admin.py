@@ -3,11 +3,9 @@ written only by the ledger services)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from minhu.core.admin import ReadOnlyAdminMixin
 from minhu.ledger.models import Account, Disclosure, Entry, Organisation
 
 
@@ -23,24 +21,13 @@ class AccountAdmin(admin.ModelAdmin[Account]):
     list_filter = ["organisation", "klass"]
 
 
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Entry)
-class EntryAdmin(ReadOnly, admin.ModelAdmin[Entry]):
+class EntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Entry]):
     list_display = ["organisation", "seq", "date", "account", "amount", "description", "maker", "checker"]
     list_filter = ["organisation"]
     list_select_related = ["organisation", "account", "maker", "checker"]
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(ReadOnly, admin.ModelAdmin[Disclosure]):
+class DisclosureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Disclosure]):
     list_display = ["organisation", "period", "start", "end", "checksum", "published_at"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minhu.core.models import AppendOnlyError
+from minhu.core.models import AppendOnlyModel, AppendOnlyQuerySet
 
 
 class Organisation(models.Model):
@@ -67,18 +66,11 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
-class EntryQuerySet(models.QuerySet["Entry"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
+class EntryQuerySet(AppendOnlyQuerySet["Entry"]):
+    message = "ledger entries are append-only: post a reversing entry"
 
 
-class Entry(models.Model):
+class Entry(AppendOnlyModel):
     """One posting. Invariants: never updated or deleted (model, queryset and a database trigger refuse);
     `seq` counts 1, 2, 3… per organisation; `hash` = SHA-256 of the entry's canonical text and the previous
     entry's hash, so changing any stored entry breaks the chain from there on; the maker and the checker are
@@ -130,14 +122,6 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.date} {self.amount}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("ledger entries are append-only: post a reversing entry")
 
     def canonical(self) -> str:
         """The text the hash covers: every field a reader relies on, in a fixed format."""

@@ -61,6 +61,7 @@ SECRET_KEY = env("SECRET_KEY") or _local_secret_key()
 INSTALLED_APPS = [
     "minhu.core",
     "minhu.accounts",
+    "minhu.grid",
     "minhu.ledger",
     "django.contrib.admin",
     "django.contrib.auth",

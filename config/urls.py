@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("minhu.core.urls")),
     path("accounts/", include("minhu.accounts.urls")),
     path("sunshine/", include("minhu.ledger.urls")),
+    path("grid/", include("minhu.grid.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -154,6 +154,13 @@ def can_reveal(user: Any, person: Person) -> bool:
     return scope_for(user).covers_path(path)
 
 
+def can_import(user: Any) -> bool:
+    """Lists are imported by cadres (village and above) and administrators, into their own scope."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or any(user.has_role(r) for r in REVEAL_ROLES)
+
+
 # --- the chain -----------------------------------------------------------------------------------
 
 

@@ -3,9 +3,10 @@ event in it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
+from minhu.core.tabular import ImportResult, Mode, run_import
 from minhu.grid.models import (
     Cadre,
     Household,
@@ -48,7 +50,7 @@ def _check_parent(kind: str, parent: Unit | None) -> None:
         )
 
 
-def _district_of(unit: Unit) -> int:
+def district_of(unit: Unit) -> int:
     # Every unit saved by unit_create has its district; None would be a unit written around the services.
     if unit.district_id is None:
         raise ValidationError({"unit": _("This unit is not in the tree yet.")})
@@ -139,7 +141,7 @@ def unit_move(*, unit: Unit, parent: Unit, actor: Any) -> Unit:
 @transaction.atomic
 def household_create(*, unit: Unit, number: str, actor: Any, address: str = "") -> Household:
     """Add a household to `unit`; the door number is unique in the unit. Records `household.create`."""
-    household = Household(unit=unit, district_id=_district_of(unit), number=number, address=address)
+    household = Household(unit=unit, district_id=district_of(unit), number=number, address=address)
     household.full_clean()
     household.save()
     event_record(
@@ -283,7 +285,7 @@ def responsibility_assign(
         user=user,
         department=department,
         start=start or timezone.localdate(),
-        district_id=_district_of(unit),
+        district_id=district_of(unit),
     )
     resp.full_clean()
     resp.save()
@@ -424,3 +426,42 @@ def cadre_add(
         after={"term": term.pk, "secretary": is_secretary, "director": is_director, "dispatched": dispatched},
     )
     return cadre
+
+
+def grid_import(
+    *,
+    kind: str,
+    f: IO[bytes],
+    filename: str,
+    mode: Mode,
+    actor: Any,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import a list (units, households, people, party members, responsibilities, cadres) from .csv or
+    .xlsx, every reference resolved within the actor's scope. In "atomic" mode a bad row means nothing is
+    written; in "valid" mode the valid rows are written and the rest come back as rejects. Only cadres
+    (village and above) may import. Records one `grid.import` event with the counts (rows are
+    bulk-written, not one event each) in the import's transaction; a refused import records nothing.
+    """
+    from minhu.grid.imports import SPECS
+    from minhu.grid.selectors import can_import
+
+    if not can_import(actor):
+        raise PermissionDenied
+    spec = SPECS[kind](actor)
+    with transaction.atomic():
+        result = run_import(spec=spec, f=f, filename=filename, mode=mode, progress=progress)
+        if result.written:
+            event_record(
+                actor=actor,
+                verb="grid.import",
+                after={
+                    "kind": kind,
+                    "file": filename[:200],
+                    "mode": mode,
+                    "rows": result.rows,
+                    "written": result.written,
+                    "rejected": len(result.rejects),
+                },
+            )
+    return result

@@ -159,3 +159,29 @@ def test_import_page(staffed: Tree, client: Any, bob: User) -> None:
     assert response.status_code == 200
     assert "unknown unit" in page
     assert Household.objects.filter(number="7号").count() == 1
+
+
+def test_command_reports_progress_and_rejects(staffed: Tree, bob: User, tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    src = tmp_path / "h.csv"
+    src.write_bytes(as_csv(["unit_code", "number"], [["210111001001001", "5号"], ["nope", "6号"]]).getvalue())
+    rejects = tmp_path / "rejects.csv"
+    out = io.StringIO()
+    call_command(
+        "grid_import",
+        "households",
+        str(src),
+        "--mode",
+        "valid",
+        "--as",
+        "bob",
+        "--rejects",
+        str(rejects),
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert "2 rows…" in text
+    assert "row 3, unit_code: unknown unit" in text
+    assert "2 rows read, 1 written, 1 rejected" in text
+    assert rejects.read_text(encoding="utf-8-sig").splitlines()[1] == "nope,6号,unit_code: unknown unit"

@@ -107,3 +107,64 @@ def test_coverage_fallback_names_the_village_leader(staffed: Tree, alice: User) 
     assert len(gaps) == 1
     assert gaps[0].fallback_unit == staffed.area_a
     assert [r.holder_label() for r in gaps[0].fallback] == ["孙委员"]
+
+
+def test_term_comparison(tree: Tree, alice: User) -> None:
+    from datetime import date
+
+    from minhu.grid.selectors import term_comparison
+    from minhu.grid.services import cadre_add, post_create, term_create
+
+    post_create(user=alice, unit=tree.street, title="街道", start=date(2020, 1, 1), actor=None)
+    # 2018: A — ages 50 and 40 (junior, senior), secretary not director; B — age 60 (primary), 一肩挑
+    a18 = term_create(unit=tree.village_a, start_year=2018, end_year=2021, actor=None)
+    cadre_add(
+        term=a18, name="甲", birth_date=date(1968, 1, 1), education="junior", is_secretary=True, actor=None
+    )
+    cadre_add(
+        term=a18, name="乙", birth_date=date(1978, 1, 1), education="senior", is_director=True, actor=None
+    )
+    b18 = term_create(unit=tree.village_b, start_year=2018, end_year=2021, actor=None)
+    cadre_add(
+        term=b18,
+        name="丙",
+        birth_date=date(1958, 1, 1),
+        education="primary",
+        is_secretary=True,
+        is_director=True,
+        actor=None,
+    )
+    # 2021: A — ages 40 and 30 (college, bachelor), 一肩挑;
+    # B — dispatched secretary (left out of the 一肩挑 rate), age 35
+    a21 = term_create(unit=tree.village_a, start_year=2021, end_year=2026, actor=None)
+    cadre_add(
+        term=a21,
+        name="丁",
+        birth_date=date(1981, 1, 1),
+        education="college",
+        is_secretary=True,
+        is_director=True,
+        actor=None,
+    )
+    cadre_add(term=a21, name="戊", birth_date=date(1991, 1, 1), education="bachelor", actor=None)
+    b21 = term_create(
+        unit=tree.village_b, start_year=2021, end_year=2026, dispatched_secretary=True, actor=None
+    )
+    cadre_add(
+        term=b21,
+        name="己",
+        birth_date=date(1986, 1, 1),
+        education="junior",
+        is_secretary=True,
+        dispatched=True,
+        actor=None,
+    )
+    c = term_comparison(User.objects.get(pk=alice.pk), 2018, 2021)
+    assert (c.before.average_age, c.after.average_age, c.average_age_change) == (50.0, 35.0, -15.0)
+    assert (c.before.high_school_or_above_percent, c.after.high_school_or_above_percent) == (33.3, 66.7)
+    assert (c.before.one_shoulder_percent, c.after.one_shoulder_percent, c.one_shoulder_change) == (
+        50.0,
+        100.0,
+        50.0,
+    )
+    assert c.after.villages_counted_for_one_shoulder == 1

@@ -18,6 +18,19 @@ from minhu.accounts.services import user_create
 
 PASSWORD = "Persona#2026"
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogues(django_db_blocker: Any) -> None:
+    """Compile the catalogues first: messages outside a request are in the default language (zh-hans), and
+    tests must see the same text whether or not `minhu i18n compile` ran before them."""
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("i18n", "compile")
+    trans_real._translations = {}  # type: ignore[attr-defined]  # forget catalogues loaded before the .mo
+    trans_real._default = None  # type: ignore[attr-defined]
+
+
 PERSONAS: dict[str, tuple[Role, str]] = {
     "alice": (Role.STREET_STAFF, "王丽"),
     "bob": (Role.VILLAGE_CADRE, "李博"),

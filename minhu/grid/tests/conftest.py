@@ -15,11 +15,13 @@ people and a complete chain in village A, and the personas given posts and respo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from minhu.accounts.models import User
 from minhu.grid.models import Household, Person, Responsibility, Unit
@@ -125,3 +127,12 @@ def staffed(tree: Tree, alice: User, bob: User, carol: User, dave: User) -> Tree
     post_create(user=bob, unit=tree.village_a, title="村两委", start=START, actor=None)
     person_link_user(person=tree.dave_person, user=dave, actor=None)
     return tree
+
+
+@pytest.fixture(autouse=True)
+def _english(client: Any, settings: Any) -> Iterator[None]:
+    """The grid tests compare messages in English (the source language): services run with English active,
+    and the test client asks for English pages. Chinese rendering is covered by the layout tests."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

@@ -98,7 +98,7 @@ def test_run_serves_the_chinese_login_page_and_is_safe_to_repeat(tmp_path: Path)
             proc.terminate()
             out, _ = proc.communicate(timeout=30)
         assert f"Minhu is running at http://127.0.0.1:{port}/" in out
-        assert "admin          Minhu@2026" in out
+        assert "admin          Minhu@2026     系统管理员" in out
         counts.append(_row_counts(tmp_path))
     # Both runs used the same database; the second added no demo rows (events aside: logins are events).
     assert counts[0] == counts[1]

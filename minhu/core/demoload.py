@@ -12,14 +12,17 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from minhu.core import context
 
 
 def demo_load() -> list[tuple[str, str, str]]:
     logins: list[tuple[str, str, str]] = []
-    with context.bind(request_id="demo"):
+    # Commands run with translations off; demo texts and the printed role names are in the default language.
+    with context.bind(request_id="demo"), translation.override(settings.LANGUAGE_CODE):
         for config in apps.get_app_configs():
             if not config.name.startswith("minhu."):
                 continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "minhu.core",
     "minhu.accounts",
     "minhu.grid",
+    "minhu.appeals",
     "minhu.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -136,7 +138,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": env("TEST_SQLITE_NAME", "") or None}
+    # Tests use a file (not Django's shared in-memory database, whose table locks make concurrent writers
+    # fail instead of wait), one per test process so parallel runs never meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("TEST_SQLITE_NAME", "")
+        or str(Path(tempfile.gettempdir()) / f"minhu-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 

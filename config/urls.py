@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("minhu.accounts.urls")),
     path("sunshine/", include("minhu.ledger.urls")),
     path("grid/", include("minhu.grid.urls")),
+    path("appeals/", include("minhu.appeals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

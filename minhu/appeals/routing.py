@@ -1,0 +1,249 @@
+"""Where an appeal belongs and who answers it.
+
+- `locate(data)`: a household → its unit (usually a block); a unit given → that unit; a point → the deepest
+  unit whose boundary polygon contains it; a free address → the best-matching unit by name; then the street,
+  village (or community) and district above it, read off the unit's path in one query.
+- `route(appeal, actor)`: a category with a department → dispatched to that department; otherwise the
+  responsible person at the category's handling level in the unit's chain (default: the household's party
+  member, 包户), falling back up the chain when that level has nobody (属地兜底). Nobody found → the appeal
+  stays `submitted` in the dispatchers' queue.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F, Value
+from django.db.models.functions import Length
+
+from minhu.grid.models import Responsibility, Unit, path_ids
+
+# Handling levels of the catalogue (HandlingLevel), lowest first; the unit kinds that belong to each.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "household": (),
+    "block": (Unit.Kind.BLOCK,),
+    "area": (Unit.Kind.AREA, Unit.Kind.ESTATE),
+    "village": (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY),
+    "street": (Unit.Kind.STREET,),
+    "district": (Unit.Kind.DISTRICT,),
+}
+LEVEL_ORDER = list(LEVELS)
+
+# Within one link of the chain, who answers first.
+ROLE_PREFERENCE = [
+    Responsibility.Role.PARTY_MEMBER,
+    Responsibility.Role.GROUP_LEADER,
+    Responsibility.Role.COMMITTEE_MEMBER,
+    Responsibility.Role.STREET_LEADER,
+    Responsibility.Role.GRID_MEMBER,
+    Responsibility.Role.FOUR_FIRST_SECRETARY,
+    Responsibility.Role.FOUR_STREET_SECRETARY,
+    Responsibility.Role.FOUR_PAIRED_DEPARTMENT,
+    Responsibility.Role.FOUR_DISTRICT_LEADER,
+]
+
+
+@dataclass(frozen=True)
+class Place:
+    unit: Unit | None = None
+    street: Unit | None = None
+    village: Unit | None = None
+    district: Unit | None = None
+
+
+def locate(data: Any) -> Place:
+    unit: Unit | None = data.unit
+    if unit is None and data.household is not None:
+        unit = data.household.unit
+    if unit is None and data.lat is not None and data.long is not None:
+        unit = unit_at_point(float(data.lat), float(data.long))
+    if unit is None and data.address:
+        unit = unit_for_address(data.address)
+    if unit is None:
+        return Place()
+    above = {u.kind: u for u in Unit.objects.filter(pk__in=path_ids(unit.path))}
+    return Place(
+        unit=unit,
+        street=above.get(Unit.Kind.STREET),
+        village=above.get(Unit.Kind.VILLAGE) or above.get(Unit.Kind.COMMUNITY),
+        district=above.get(Unit.Kind.DISTRICT),
+    )
+
+
+# --- a free address → the best-matching unit -------------------------------------------------------------
+
+
+def unit_for_address(address: str) -> Unit | None:
+    """The unit whose name appears in the address, preferring the one whose ancestors' names appear too,
+    then the deepest: "泮江翡翠城 3 栋" finds block 3栋 of 泮江翡翠城, not 3栋 of another estate. One query
+    (names of two characters or more, matched inside the database)."""
+    text = "".join(address.split())
+    if len(text) < 2:
+        return None
+    matches = list(
+        Unit.objects.annotate(addr=Value(text), name_len=Length("name"))
+        .filter(name_len__gte=2, addr__contains=F("name"))
+        .only("pk", "path", "depth", "kind", "name", "district_id")[:200]
+    )
+    if not matches:
+        return None
+    matched = {u.pk for u in matches}
+
+    def score(u: Unit) -> tuple[int, int, int]:
+        return (len(matched.intersection(path_ids(u.path))), u.depth, len(u.name))
+
+    return max(matches, key=score)
+
+
+# --- a point → the grid polygon containing it ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    pk: int
+    depth: int
+    bbox: tuple[float, float, float, float]  # min long, min lat, max long, max lat
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, Any] = {"at": 0.0, "key": None, "shapes": []}
+_CACHE_SECONDS = 300
+
+
+def _parse_polygon(text: str) -> list[tuple[tuple[float, float], ...]]:
+    """The outer rings of a GeoJSON Polygon or MultiPolygon (or a Feature holding one); [] if unusable."""
+    try:
+        geo = json.loads(text)
+    except ValueError:
+        return []
+    if isinstance(geo, dict) and geo.get("type") == "Feature":
+        geo = geo.get("geometry") or {}
+    if not isinstance(geo, dict):
+        return []
+    coords = geo.get("coordinates") or []
+    polygons = (
+        [coords] if geo.get("type") == "Polygon" else coords if geo.get("type") == "MultiPolygon" else []
+    )
+    rings = []
+    for polygon in polygons:
+        try:
+            ring = tuple((float(p[0]), float(p[1])) for p in polygon[0])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if len(ring) >= 3:
+            rings.append(ring)
+    return rings
+
+
+def _shapes() -> list[_Shape]:
+    """Every unit boundary, parsed once per process; dropped when a unit is saved in this process and re-read
+    at least every five minutes (so a boundary redrawn through another process takes effect within that)."""
+    now = time.monotonic()
+    with _cache_lock:
+        if _cache["key"] is not None and now - _cache["at"] < _CACHE_SECONDS:
+            return list(_cache["shapes"])
+    rows = Unit.objects.exclude(polygon="").values_list("pk", "depth", "polygon")
+    shapes = []
+    for pk, depth, text in rows.iterator(chunk_size=2000):
+        rings = _parse_polygon(text)
+        if not rings:
+            continue
+        xs = [x for r in rings for x, _y in r]
+        ys = [y for r in rings for _x, y in r]
+        shapes.append(_Shape(pk, depth, (min(xs), min(ys), max(xs), max(ys)), tuple(rings)))
+    with _cache_lock:
+        _cache.update(at=now, key=len(shapes), shapes=shapes)
+    return shapes
+
+
+def forget_shapes() -> None:
+    """Drop the parsed boundaries (after a grid import, and between tests)."""
+    with _cache_lock:
+        _cache.update(at=0.0, key=None, shapes=[])
+
+
+def _inside(x: float, y: float, ring: tuple[tuple[float, float], ...]) -> bool:
+    """Ray casting: is (x, y) inside the closed ring?"""
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def unit_at_point(lat: float | Decimal, long: float | Decimal) -> Unit | None:
+    """The deepest unit whose boundary contains the point (GeoJSON order: longitude, latitude)."""
+    x, y = float(long), float(lat)
+    best: _Shape | None = None
+    for s in _shapes():
+        if not (s.bbox[0] <= x <= s.bbox[2] and s.bbox[1] <= y <= s.bbox[3]):
+            continue
+        if any(_inside(x, y, r) for r in s.rings) and (best is None or s.depth > best.depth):
+            best = s
+    return Unit.objects.filter(pk=best.pk).first() if best else None
+
+
+# --- who answers -------------------------------------------------------------------------------------------
+
+
+def _answering_user(link: Any) -> Any:
+    """The first responsible person of a chain link who has a login, by ROLE_PREFERENCE."""
+    rank = {role: i for i, role in enumerate(ROLE_PREFERENCE)}
+    for r in sorted(link.responsibilities, key=lambda r: rank.get(r.role, len(rank))):
+        if r.user_id is not None:
+            return r.user
+        if r.person_id is not None and r.person.user_id is not None:
+            return r.person.user
+    return None
+
+
+def _link_level(link: Any) -> str:
+    if link.household is not None:
+        return "household"
+    for level, kinds in LEVELS.items():
+        if link.unit.kind in kinds:
+            return level
+    return "district"
+
+
+def handlers_up_the_chain(target: Any, level: str = "household") -> list[tuple[Any, Any]]:
+    """(user, chain link) for each level from `level` upwards that has someone with a login; the first is
+    the handler, the rest are where escalation goes."""
+    from minhu.grid.selectors import responsible_chain
+
+    start = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else 0
+    found = []
+    for link in responsible_chain(target):
+        if LEVEL_ORDER.index(_link_level(link)) < start:
+            continue
+        user = _answering_user(link)
+        if user is not None and all(user.pk != u.pk for u, _ in found):
+            found.append((user, link))
+    return found
+
+
+def route(appeal: Any, *, actor: Any) -> None:
+    from minhu.appeals.services import appeal_dispatch
+
+    category = appeal.category
+    if category.department:
+        appeal_dispatch(appeal=appeal, handler=None, department=category.department, actor=actor)
+        return
+    anchor = appeal.household or appeal.unit
+    if anchor is None:
+        return  # the dispatchers' queue
+    found = handlers_up_the_chain(anchor, category.handling_level)
+    if found:
+        user, link = found[0]
+        where = link.household.number if link.household is not None else link.unit.name
+        appeal_dispatch(appeal=appeal, handler=user, actor=actor, note=f"{where}")

@@ -1,0 +1,161 @@
+"""The appeal lifecycle: every transition is a service that writes one event; invalid moves and races are
+refused and change nothing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from minhu.accounts.models import User
+from minhu.appeals.intake import IntakeData, appeal_submit
+from minhu.appeals.models import Appeal, Category, Satisfaction, State
+from minhu.appeals.services import (
+    Conflict,
+    InvalidTransition,
+    appeal_answer_on_spot,
+    appeal_dispatch,
+    appeal_rate,
+    appeal_resolve,
+    appeal_respond,
+    appeal_return,
+    appeal_start,
+)
+from minhu.core.models import Event
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def submit(category: Category, **extra: Any) -> Appeal:
+    data = IntakeData(
+        kind=extra.pop("kind", "complaint"),
+        channel=extra.pop("channel", "web"),
+        category=category,
+        description=extra.pop("description", "楼道里堆满杂物，影响通行"),
+        address=extra.pop("address", "泮江翡翠城 3 栋"),
+        caller_phone=extra.pop("caller_phone", "13812348000"),
+        **extra,
+    )
+    return appeal_submit(data=data).appeal
+
+
+def verbs(appeal: Appeal) -> list[str]:
+    return list(Event.objects.for_target(appeal).order_by("at", "id").values_list("verb", flat=True))
+
+
+@time_machine.travel(datetime(2026, 2, 12, 10, 0, tzinfo=SH), tick=False)
+def test_full_loop_from_submission_to_close_out(ordinary: Category, carol: User) -> None:
+    appeal = submit(ordinary)
+    assert appeal.state == State.SUBMITTED  # nobody answers for a free address yet: the dispatcher's queue
+    appeal = appeal_dispatch(appeal=appeal, handler=carol, actor=None)
+    # 24 clock hours to respond; 5 working days to resolve across the Spring Festival
+    # (13, 14, 24, 25, 26 Feb).
+    assert appeal.response_due_at == datetime(2026, 2, 13, 10, 0, tzinfo=SH)
+    assert appeal.resolution_due_at == datetime(2026, 2, 26, 23, 59, 59, tzinfo=SH)
+    appeal = appeal_respond(appeal=appeal, actor=carol)
+    appeal = appeal_start(appeal=appeal, actor=carol)
+    appeal = appeal_resolve(appeal=appeal, result="已清理杂物", actor=carol)
+    appeal = appeal_rate(appeal=appeal, resolved_ok=True, satisfaction=Satisfaction.SATISFIED)
+    assert appeal.state == State.CLOSED
+    assert appeal.closed_at == appeal.confirmed_at
+    assert verbs(appeal) == [
+        "appeal.submit",
+        "appeal.dispatch",
+        "appeal.respond",
+        "appeal.start",
+        "appeal.resolve",
+        "appeal.rate_close",
+    ]
+
+
+def test_dissatisfaction_reopens_with_fresh_deadlines(ordinary: Category, carol: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    appeal = appeal_resolve(appeal=appeal_respond(appeal=appeal, actor=carol), result="已处理", actor=carol)
+    appeal = appeal_rate(
+        appeal=appeal, resolved_ok=False, satisfaction=Satisfaction.NOT, comment="没有清理干净"
+    )
+    assert (appeal.state, appeal.reopen_count, appeal.handler) == (State.DISPATCHED, 1, carol)
+    assert appeal.resolved_at is None
+    assert verbs(appeal)[-1] == "appeal.reopen"
+
+
+def test_invalid_move_is_refused_and_changes_nothing(ordinary: Category, carol: User) -> None:
+    appeal = submit(ordinary)
+    before = verbs(appeal)
+    with pytest.raises(InvalidTransition):
+        appeal_resolve(appeal=appeal, result="x", actor=carol)
+    appeal.refresh_from_db()
+    assert (appeal.state, appeal.version) == (State.SUBMITTED, 0)
+    assert verbs(appeal) == before
+
+
+def test_resolve_needs_a_result(ordinary: Category, carol: User) -> None:
+    appeal = appeal_respond(
+        appeal=appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None), actor=carol
+    )
+    with pytest.raises(Exception, match="Say what was done"):
+        appeal_resolve(appeal=appeal, result="  ", actor=carol)
+    appeal.refresh_from_db()
+    assert appeal.state == State.RESPONDED
+
+
+def test_a_stale_copy_gets_a_conflict(ordinary: Category, carol: User, bob: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    stale = Appeal.objects.get(pk=appeal.pk)
+    appeal_respond(appeal=appeal, actor=carol)
+    with pytest.raises(Conflict):
+        appeal_return(appeal=stale, reason="不归我管", actor=bob)
+    stale.refresh_from_db()
+    assert (stale.state, stale.return_count) == (State.RESPONDED, 0)
+
+
+def test_consultation_answered_on_the_spot_closes(ordinary: Category, alice: User) -> None:
+    appeal = submit(ordinary, kind="consult", description="社区卫生站几点开门？")
+    appeal = appeal_answer_on_spot(appeal=appeal, answer="每天 8:00–17:00", actor=alice)
+    assert appeal.state == State.CLOSED
+    assert verbs(appeal) == ["appeal.submit", "appeal.answer_on_spot"]
+
+
+def test_return_is_counted_and_back_to_the_dispatcher(ordinary: Category, carol: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    appeal = appeal_return(appeal=appeal, reason="这是物业的事", actor=carol)
+    assert (appeal.state, appeal.handler, appeal.return_count) == (State.SUBMITTED, None, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_transitions_exactly_one_wins(ordinary: Category, carol: User, bob: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def act(who: User, action: str) -> None:
+        copy = Appeal.objects.get(pk=appeal.pk)
+        barrier.wait()
+        try:
+            if action == "respond":
+                appeal_respond(appeal=copy, actor=who)
+            else:
+                appeal_return(appeal=copy, reason="不归我管", actor=who)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(carol, "respond")),
+        threading.Thread(target=act, args=(bob, "return")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert Event.objects.filter(verb__in=["appeal.respond", "appeal.return"]).count() == 1
+    appeal.refresh_from_db()
+    assert appeal.version == 2

@@ -277,6 +277,11 @@ PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 # --- appeals: weights of response, resolution and satisfaction rates in the composite score (one county
 # uses 30 / 35 / 35 %); local practice, so configuration.
 APPEAL_RATE_WEIGHTS = tuple(float(w) for w in env_list("APPEAL_RATE_WEIGHTS", "30,35,35"))
+# Inbound appeals from the WeChat account / one-to-one butler (docs/appeals.md): the gateway signs each POST
+# with this shared secret; without it the endpoint answers 404. Messages whose category cannot be told from
+# their words go to the fallback category.
+WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
+APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from minhu.appeals.models import Category, Kind, Satisfaction
+from minhu.appeals.models import Category, Channel, Kind, Satisfaction
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):
@@ -89,3 +89,82 @@ class ResolveForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class RecordForm(AppealForm):
+    """Staff recording an appeal taken by phone (24-hour hotline), from the suggestion box, from the WeChat
+    butler's chat, or seen on foot by a grid member. The place can be a household (unit code + door number),
+    a unit, an address or a point."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            (Channel.HOTLINE, Channel.HOTLINE.label),
+            (Channel.SUGGESTION_BOX, Channel.SUGGESTION_BOX.label),
+            (Channel.WECHAT, Channel.WECHAT.label),
+            (Channel.GRID, Channel.GRID.label),
+        ],
+        initial=Channel.HOTLINE,
+    )
+    unit_code = forms.CharField(
+        label=_("Unit"),
+        required=False,
+        max_length=32,
+        help_text=_("Type a name or code and pick the unit (estate, block…)"),
+        widget=forms.TextInput(attrs={"list": "unit-options", "autocomplete": "off"}),
+    )
+    door = forms.CharField(
+        label=_("Door number"), required=False, max_length=50, help_text=_("With the unit: the household")
+    )
+    answered = forms.CharField(
+        label=_("Answered on the spot"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For a consultation answered during the call: the answer (closes it at once)"),
+    )
+
+    field_order = ["channel", "category", "kind", "description", "unit_code", "door", "address"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["caller_name"].label = _("Caller's name")
+        self.fields["caller_phone"].label = _("Caller's phone")
+        self.fields["caller_phone"].help_text = ""
+        self.fields["anonymous"].label = _("The caller asks to stay anonymous")
+
+
+class DispatchForm(forms.Form):
+    handler: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Handler"), queryset=None, required=False
+    )
+    department = forms.CharField(label=_("Or a department"), required=False, max_length=100)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, candidates: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from minhu.accounts.models import User
+
+        cast(forms.ModelChoiceField[Any], self.fields["handler"]).queryset = User.objects.filter(
+            pk__in=[u.pk for u in candidates]
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("handler") and not (data.get("department") or "").strip():
+            self.add_error("handler", _("Choose a handler or name a department."))
+        return data
+
+
+class TransferForm(forms.Form):
+    to: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Transfer to"), queryset=None)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, candidates: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from minhu.accounts.models import User
+
+        cast(forms.ModelChoiceField[Any], self.fields["to"]).queryset = User.objects.filter(
+            pk__in=[u.pk for u in candidates]
+        )

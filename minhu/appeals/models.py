@@ -325,4 +325,4 @@ class Attachment(models.Model):
         verbose_name_plural = _("photos")
 
     def __str__(self) -> str:
-        return self.image.name
+        return str(self.image.name)

@@ -101,6 +101,7 @@ def _median_hours(qs: QuerySet[Appeal]) -> float | None:
         for submitted, closed in qs.filter(closed_at__isnull=False)
         .exclude(state=State.MERGED)
         .values_list("submitted_at", "closed_at")
+        if closed is not None
     ]
     return round(median(spans), 1) if spans else None
 

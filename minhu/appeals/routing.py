@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Length
+from django.utils import timezone
 
-from minhu.grid.models import Responsibility, Unit, path_ids
+from minhu.grid.models import Post, Responsibility, Unit, path_ids
 
 # Handling levels of the catalogue (HandlingLevel), lowest first; the unit kinds that belong to each.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -222,7 +223,7 @@ def handlers_up_the_chain(target: Any, level: str = "household") -> list[tuple[A
     from minhu.grid.selectors import responsible_chain
 
     start = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else 0
-    found = []
+    found: list[tuple[Any, Any]] = []
     for link in responsible_chain(target):
         if LEVEL_ORDER.index(_link_level(link)) < start:
             continue
@@ -247,3 +248,28 @@ def route(appeal: Any, *, actor: Any) -> None:
         user, link = found[0]
         where = link.household.number if link.household is not None else link.unit.name
         appeal_dispatch(appeal=appeal, handler=user, actor=actor, note=f"{where}")
+
+
+def candidates_for(appeal: Any, limit: int = 100) -> list[Any]:
+    """Whom a dispatcher may send the appeal to: the logins answering for its place from the household up,
+    then those answering for units and households under its unit (a village-level appeal can go to any of
+    the village's party members), then the staff posted at its unit and above. Four queries plus the
+    chain's."""
+    from minhu.accounts.models import User
+    from minhu.grid.models import subtree_q
+
+    anchor = appeal.household or appeal.unit
+    found = [u for u, _link in handlers_up_the_chain(anchor)] if anchor is not None else []
+    if appeal.unit is not None:
+        below = (
+            Responsibility.objects.active()
+            .filter(subtree_q("unit__path", appeal.unit.path))
+            .values_list("user_id", "person__user_id")[: limit * 2]
+        )
+        ids = {uid for pair in below for uid in pair if uid is not None}
+        # and the staff holding posts at the unit and above (the village committee, the street office)
+        posts = Post.objects.filter(Q(end__isnull=True) | Q(end__gt=timezone.localdate()))
+        ids |= set(posts.filter(unit_id__in=path_ids(appeal.unit.path)).values_list("user_id", flat=True))
+        ids -= {u.pk for u in found}
+        found += list(User.objects.filter(pk__in=ids, is_active=True).order_by("display_name", "pk")[:limit])
+    return found[:limit]

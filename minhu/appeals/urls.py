@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from minhu.appeals import views
+from minhu.appeals import inbound, views
 
 app_name = "appeals"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("track/<str:code>/", views.track, name="track"),
     path("track/<str:code>/rate/", views.rate, name="rate"),
     path("workbench/", views.workbench, name="workbench"),
+    path("record/", views.record, name="record"),
+    path("inbound/wechat/", inbound.wechat, name="inbound_wechat"),
+    path("record/units/", views.unit_options, name="unit_options"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/photo/<int:attachment>/", views.photo, name="photo"),
     path("<int:pk>/<str:action>/", views.act, name="act"),
 ]

@@ -5,28 +5,50 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minhu.appeals.forms import AppealForm, RateForm, ReasonForm, ResolveForm, TrackForm
+from minhu.accounts.roles import Role
+from minhu.appeals.forms import (
+    AppealForm,
+    DispatchForm,
+    RateForm,
+    ReasonForm,
+    RecordForm,
+    ResolveForm,
+    TrackForm,
+    TransferForm,
+)
 from minhu.appeals.intake import IntakeData, appeal_submit
-from minhu.appeals.models import Appeal, State
+from minhu.appeals.models import Appeal, Attachment, Kind, State
+from minhu.appeals.routing import candidates_for
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, workbench_for
 from minhu.appeals.services import (
     Conflict,
+    appeal_answer_on_spot,
+    appeal_dispatch,
     appeal_rate,
     appeal_resolve,
     appeal_respond,
     appeal_return,
     appeal_start,
+    appeal_transfer,
 )
 from minhu.core.http import HtmxHttpRequest
+from minhu.grid.models import Household
+from minhu.grid.selectors import units_visible_to
+
+# Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
+DISPATCH_ROLES = {Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF}
 
 # Where an intake error is shown on the form.
 _FIELD_FOR = {"location": "address", "household": "address", "channel": None, "idempotency_key": None}
@@ -118,15 +140,31 @@ def workbench(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _visible(request: HtmxHttpRequest, pk: int) -> Appeal:
-    appeal = appeals_visible_to(request.user).filter(pk=pk).first()
+    appeal = appeals_visible_to(request.user).select_related("household", "unit").filter(pk=pk).first()
     if appeal is None:
         raise Http404
     return appeal
 
 
+def _may_dispatch(user: Any) -> bool:
+    return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
+
+
+def _candidates(appeal: Appeal, user: Any) -> list[Any]:
+    """Who the appeal can be sent to (routing.candidates_for) and the acting dispatcher."""
+    found = candidates_for(appeal)
+    if _may_dispatch(user) and all(u.pk != user.pk for u in found):
+        found.append(user)
+    return found
+
+
 @login_required
 def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     appeal = _visible(request, pk)
+    is_handler = appeal.handler_id == request.user.pk
+    may_dispatch = _may_dispatch(request.user)
+    candidates = _candidates(appeal, request.user) if (may_dispatch or is_handler) and appeal.is_open else []
+    initial = {"version": appeal.version}
     return render(
         request,
         "appeals/detail.html",
@@ -135,31 +173,72 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "timeline": appeal_timeline(appeal, public=False),
             "resolve_form": ResolveForm(),
             "reason_form": ReasonForm(),
-            "is_handler": appeal.handler_id == request.user.pk,
+            "dispatch_form": DispatchForm(candidates=candidates, initial=initial) if may_dispatch else None,
+            "transfer_form": TransferForm(candidates=candidates, initial=initial) if candidates else None,
+            "is_handler": is_handler,
+            "may_dispatch": may_dispatch,
+            "photos": list(appeal.attachments.all()),
         },
     )
+
+
+def _expect_version(appeal: Appeal, request: HtmxHttpRequest) -> None:
+    """The version the acting page showed: acting on what someone else has changed since is a conflict."""
+    raw = request.POST.get("version", "")
+    if raw.isdigit() and int(raw) != appeal.version:
+        raise Conflict()
 
 
 @login_required
 @require_POST
 def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
-    """One-tap actions of the handler. A refused or raced action changes nothing and says why."""
+    """One-tap actions. A refused or raced action changes nothing and says why."""
     appeal = _visible(request, pk)
-    if appeal.handler_id != request.user.pk:
+    user = request.user
+    handler_actions = {"respond", "start", "resolve", "return"}
+    dispatcher_actions = {"dispatch", "answer"}
+    if action in handler_actions and appeal.handler_id != user.pk:
         raise Http404
+    if action in dispatcher_actions and not _may_dispatch(user):
+        raise Http404
+    if action == "transfer" and not (appeal.handler_id == user.pk or _may_dispatch(user)):
+        raise Http404
+    if action not in handler_actions | dispatcher_actions | {"transfer"}:
+        raise Http404
+    status = 200
     try:
+        _expect_version(appeal, request)
         if action == "respond":
-            appeal_respond(appeal=appeal, actor=request.user)
+            appeal_respond(appeal=appeal, actor=user, note=request.POST.get("note", "").strip()[:500])
         elif action == "start":
-            appeal_start(appeal=appeal, actor=request.user)
+            appeal_start(appeal=appeal, actor=user)
         elif action == "resolve":
-            appeal_resolve(appeal=appeal, result=request.POST.get("result", ""), actor=request.user)
+            appeal_resolve(appeal=appeal, result=request.POST.get("result", ""), actor=user)
         elif action == "return":
-            appeal_return(appeal=appeal, reason=request.POST.get("reason", ""), actor=request.user)
+            appeal_return(appeal=appeal, reason=request.POST.get("reason", ""), actor=user)
+        elif action == "answer":
+            appeal_answer_on_spot(appeal=appeal, answer=request.POST.get("result", ""), actor=user)
         else:
-            raise Http404
+            form: forms.Form
+            candidates = _candidates(appeal, user)
+            if action == "dispatch":
+                form = DispatchForm(request.POST, candidates=candidates)
+                if not form.is_valid():
+                    raise ValidationError(form.errors.get_json_data()["handler"][0]["message"])
+                appeal_dispatch(
+                    appeal=appeal,
+                    handler=form.cleaned_data["handler"],
+                    department=form.cleaned_data["department"].strip(),
+                    actor=user,
+                )
+            else:
+                form = TransferForm(request.POST, candidates=candidates)
+                if not form.is_valid():
+                    raise ValidationError([e for errs in form.errors.values() for e in errs])
+                appeal_transfer(
+                    appeal=appeal, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"], actor=user
+                )
         messages.success(request, _("Done."))
-        status = 200
     except Conflict as exc:
         messages.error(request, str(exc))
         status = 409
@@ -171,4 +250,100 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
         response = detail(request, pk)
         response["X-Minhu-Outcome"] = str(status)
         return response
+    if status == 200 and not appeals_visible_to(user).filter(pk=pk).exists():
+        return redirect("appeals:workbench")  # transferred or returned out of the actor's sight
     return redirect("appeals:detail", pk=pk)
+
+
+# --- staff recording an appeal from the hotline, the suggestion box, WeChat, or on foot ----------------
+
+
+@login_required
+def record(request: HtmxHttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not (_may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
+        raise Http404
+    form = RecordForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        unit, household = None, None
+        code = d["unit_code"].strip()
+        if code:
+            unit = units_visible_to(request.user).filter(code=code.split(" ", 1)[0]).first()
+            if unit is None:
+                form.add_error("unit_code", _("No unit with this code in your area."))
+        if unit is not None and d["door"].strip():
+            household = Household.objects.filter(unit=unit, number=d["door"].strip()).first()
+            if household is None:
+                form.add_error("door", _("No household with this door number in that unit."))
+        elif d["door"].strip():
+            form.add_error("unit_code", _("Give the unit of this door number."))
+        if d["answered"].strip() and d["kind"] != Kind.CONSULT:
+            form.add_error("answered", _("Only a consultation can be answered on the spot."))
+        if not form.errors:
+            data = IntakeData(
+                kind=d["kind"],
+                channel=d["channel"],
+                category=d["category"],
+                description=d["description"],
+                unit=unit if household is None else None,
+                household=household,
+                address=d["address"],
+                lat=d["lat"],
+                long=d["long"],
+                caller_name=d["caller_name"],
+                caller_phone=d["caller_phone"],
+                anonymous=d["anonymous"],
+                photos=d["photos"],
+                idempotency_key=f"staff:{d['idempotency_key']}",
+            )
+            try:
+                with transaction.atomic():
+                    result = appeal_submit(data=data, actor=request.user)
+                    if d["answered"].strip() and result.created and result.repeat_of is None:
+                        appeal_answer_on_spot(appeal=result.appeal, answer=d["answered"], actor=request.user)
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                if result.repeat_of is not None:
+                    messages.info(
+                        request,
+                        _(
+                            "Linked to %(code)s, already being handled (%(state)s): "
+                            "tell the caller its progress."
+                        )
+                        % {
+                            "code": result.repeat_of.tracking_code,
+                            "state": result.repeat_of.get_state_display(),
+                        },
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Recorded. Tracking code for the caller: %(code)s")
+                        % {"code": result.appeal.tracking_code},
+                    )
+                return redirect("appeals:detail", pk=result.appeal.pk)
+    return render(request, "appeals/record.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def unit_options(request: HtmxHttpRequest) -> HttpResponse:
+    """Up to 20 units in the user's scope whose name or code matches the typed text (the record form's
+    list)."""
+    q = request.GET.get("unit_code", "").strip()
+    units = (
+        units_visible_to(request.user).filter(Q(name__contains=q) | Q(code__startswith=q))[:20] if q else []
+    )
+    return render(request, "appeals/_unit_options.html", {"units": units})
+
+
+@login_required
+def photo(request: HtmxHttpRequest, pk: int, attachment: int) -> FileResponse:
+    """A photo of an appeal, to those who may see the appeal (photos are never public: they show homes)."""
+    appeal = _visible(request, pk)
+    item = get_object_or_404(Attachment, pk=attachment, appeal=appeal)
+    response = FileResponse(item.image.open("rb"))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

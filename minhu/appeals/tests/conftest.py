@@ -25,3 +25,9 @@ def needs_photo(db: Any) -> Category:
     return Category.objects.create(
         code="T02", name="设施损坏", required_fields=["photo", "phone"], resolution_amount=7
     )
+
+
+# The grid's test tree (district → street → villages A and B → areas → blocks → households), with the
+# personas placed in village A: carol is household A1a-1's party member, bob a village-A cadre, alice street
+# staff. See minhu/grid/tests/conftest.py.
+from minhu.grid.tests.conftest import Tree, build_tree, staffed, tree  # noqa: E402, F401

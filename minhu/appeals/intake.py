@@ -145,7 +145,7 @@ def validate_intake(data: IntakeData) -> IntakeData:
     return data
 
 
-def find_repeat(data: IntakeData, unit: Any) -> Appeal | None:
+def find_repeat(data: IntakeData, unit: Any, household: Any = None) -> Appeal | None:
     """An open appeal about the same matter: same category and the same household, or the same place (unit
     and address), raised within the last 30 days."""
     if data.category is None:
@@ -156,8 +156,9 @@ def find_repeat(data: IntakeData, unit: Any) -> Appeal | None:
         repeat_of__isnull=True,
         submitted_at__gte=timezone.now() - REPEAT_WINDOW,
     )
-    if data.household is not None:
-        qs = qs.filter(household=data.household)
+    household = household or data.household
+    if household is not None:
+        qs = qs.filter(household=household)
     elif data.address:
         qs = qs.filter(unit=unit, address=data.address)
     else:
@@ -177,7 +178,7 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
     try:
         with transaction.atomic():
             place = locate(data)
-            repeat = find_repeat(data, place.unit) if data.kind != Kind.SUGGESTION else None
+            repeat = find_repeat(data, place.unit, place.household) if data.kind != Kind.SUGGESTION else None
             appeal = Appeal(
                 idempotency_key=data.idempotency_key or None,
                 kind=data.kind,
@@ -188,7 +189,7 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
                 street=place.street,
                 village=place.village,
                 district=place.district,
-                household=data.household,
+                household=data.household or place.household,
                 address=data.address,
                 lat=data.lat,
                 long=data.long,

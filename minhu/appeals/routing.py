@@ -22,7 +22,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from minhu.grid.models import Post, Responsibility, Unit, path_ids
+from minhu.grid.models import Household, Post, Responsibility, Unit, path_ids
 
 # Handling levels of the catalogue (HandlingLevel), lowest first; the unit kinds that belong to each.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -52,6 +52,7 @@ ROLE_PREFERENCE = [
 @dataclass(frozen=True)
 class Place:
     unit: Unit | None = None
+    household: Household | None = None
     street: Unit | None = None
     village: Unit | None = None
     district: Unit | None = None
@@ -63,13 +64,17 @@ def locate(data: Any) -> Place:
         unit = data.household.unit
     if unit is None and data.lat is not None and data.long is not None:
         unit = unit_at_point(float(data.lat), float(data.long))
+    household = data.household
     if unit is None and data.address:
         unit = unit_for_address(data.address)
+        if unit is not None:
+            household = household_for_address(unit, data.address)
     if unit is None:
         return Place()
     above = {u.kind: u for u in Unit.objects.filter(pk__in=path_ids(unit.path))}
     return Place(
         unit=unit,
+        household=household,
         street=above.get(Unit.Kind.STREET),
         village=above.get(Unit.Kind.VILLAGE) or above.get(Unit.Kind.COMMUNITY),
         district=above.get(Unit.Kind.DISTRICT),
@@ -99,6 +104,19 @@ def unit_for_address(address: str) -> Unit | None:
         return (len(matched.intersection(path_ids(u.path))), u.depth, len(u.name))
 
     return max(matches, key=score)
+
+
+def household_for_address(unit: Unit, address: str) -> Household | None:
+    """The household of `unit` whose door number ends the address ("…一块 1号" → 1号; the longest number
+    that fits, so 11号 is not read as 1号)."""
+    text = "".join(address.split())
+    numbers = Household.objects.filter(unit=unit).values_list("pk", "number")
+    best = max(
+        ((pk, n) for pk, n in numbers if n and text.endswith("".join(n.split()))),
+        key=lambda row: len(row[1]),
+        default=None,
+    )
+    return Household.objects.filter(pk=best[0]).first() if best else None
 
 
 # --- a point → the grid polygon containing it ------------------------------------------------------------

@@ -29,5 +29,5 @@ def needs_photo(db: Any) -> Category:
 
 # The grid's test tree (district → street → villages A and B → areas → blocks → households), with the
 # personas placed in village A: carol is household A1a-1's party member, bob a village-A cadre, alice street
-# staff. See minhu/grid/tests/conftest.py.
-from minhu.grid.tests.conftest import Tree, build_tree, staffed, tree  # noqa: E402, F401
+# staff. See minhu/grid/tests/conftest.py. Like the grid tests, these compare messages in English.
+from minhu.grid.tests.conftest import Tree, _english, build_tree, staffed, tree  # noqa: E402, F401

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,7 +32,7 @@ from minhu.appeals.forms import (
 from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Kind, State
 from minhu.appeals.routing import candidates_for
-from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, workbench_for
+from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
 from minhu.appeals.services import (
     Conflict,
     appeal_answer_on_spot,
@@ -245,6 +246,24 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         status = 400
+    if request.htmx and request.POST.get("from") == "queue":
+        # one tap on the workbench: answer with the queue item alone (the message inside it)
+        item = appeals_visible_to(user).filter(pk=pk).first()
+        if item is None:
+            return HttpResponse("")
+        item.flag = flag(item, timezone.now())  # type: ignore[attr-defined]
+        stored = list(messages.get_messages(request))
+        response = render(
+            request,
+            "appeals/_queue_item.html",
+            {
+                "a": item,
+                "queue_message": stored[-1].message if stored else "",
+                "queue_outcome": "error" if status != 200 else "success",
+            },
+        )
+        response["X-Minhu-Outcome"] = str(status)
+        return response
     if request.htmx:
         # htmx swaps only 2xx answers: the refusal is in the page's message, the status in a header.
         response = detail(request, pk)

@@ -11,21 +11,21 @@ import pytest
 
 from conftest import PASSWORD
 from minhu.accounts.models import User
-from minhu.appeals.models import Appeal, State
+from minhu.appeals.models import Appeal, Category, State
 from minhu.grid.tests.conftest import Tree
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_report_handle_rate_close_on_a_phone(
-    phone_page: Any, live_server: Any, staffed: Tree, carol: User
+    phone_page: Any, live_server: Any, staffed: Tree, ordinary: Category, carol: User
 ) -> None:
     page = phone_page
     base = live_server.url
 
     # 1. A resident (no account) reports, at their door number, from the public form.
     page.goto(f"{base}/appeals/new/")
-    page.get_by_label("反映什么事？").select_option(label="G01 环境卫生")
+    page.get_by_label("反映什么事？").select_option(label="T01 环境卫生")
     page.locator("#id_kind").select_option("complaint")
     page.get_by_label("描述事项").fill("楼道里堆满杂物三天了，没人清理")
     page.get_by_label("地点").fill("马耳山村一片一块 1号")

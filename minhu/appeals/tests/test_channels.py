@@ -380,3 +380,34 @@ def test_category_guess_uses_keywords_then_the_fallback(ordinary: Category, sett
     assert category_guess("楼下电动车飞线充电").code == "G02"  # type: ignore[union-attr]
     settings.APPEALS_FALLBACK_CATEGORY = ordinary.code
     assert category_guess("说不清楚的事") == ordinary
+
+
+def test_one_tap_on_the_workbench_answers_with_the_item(
+    client: Client, staffed: Tree, ordinary: Category, carol: User, django_assert_max_num_queries: Any
+) -> None:
+    appeal = _submit(ordinary, household=staffed.hh_a1)
+    _submit(ordinary, household=staffed.hh_a2, description="另一户的事")
+    client.force_login(carol)
+    with django_assert_max_num_queries(
+        15
+    ):  # session, user, scope, two queues, inbox badge: no per-row queries
+        page = client.get(reverse("appeals:workbench")).content.decode()
+    assert f'data-code="{appeal.tracking_code}"' in page
+    response = client.post(
+        reverse("appeals:act", args=[appeal.pk, "respond"]),
+        {"version": appeal.version, "from": "queue"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response["X-Minhu-Outcome"] == "200"
+    assert body.startswith("<li")
+    assert 'class="state state-responded"' in body
+    assert reverse("appeals:act", args=[appeal.pk, "start"]) in body
+    # the same tap again, from the now stale item: refused, and said so in the item
+    again = client.post(
+        reverse("appeals:act", args=[appeal.pk, "respond"]),
+        {"version": appeal.version, "from": "queue"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert again["X-Minhu-Outcome"] == "409"
+    assert "Someone else acted on this appeal" in again.content.decode()

@@ -228,6 +228,19 @@ class Appeal(models.Model):
     )
     department = models.CharField(_("handling department"), max_length=100, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("escalated to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals_supervised",
+    )
+    overdue_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
+    # The escalation sweep's bookmark: the next moment something is due (a reminder, a deadline, the next
+    # escalation) and how far this appeal's schedule has been worked through. See escalation.py.
+    watch_at = models.DateTimeField(null=True, blank=True, editable=False)
+    watched_until = models.DateTimeField(null=True, blank=True, editable=False)
     repeat_of = models.ForeignKey(
         "self",
         verbose_name=_("repeat of"),
@@ -284,6 +297,16 @@ class Appeal(models.Model):
             # the escalation sweep: open appeals past a deadline
             models.Index(fields=["state", "response_due_at"], name="appeals_response_due"),
             models.Index(fields=["state", "resolution_due_at"], name="appeals_resolution_due"),
+            # the escalation sweep: what is due now
+            models.Index(
+                fields=["watch_at"], name="appeals_watch", condition=models.Q(watch_at__isnull=False)
+            ),
+            # an escalated appeal on its supervisor's workbench
+            models.Index(
+                fields=["escalated_to", "state"],
+                name="appeals_supervisor",
+                condition=models.Q(escalated_to__isnull=False),
+            ),
             # rates per category and period
             models.Index(fields=["category", "submitted_at"], name="appeals_category_time"),
         ]

@@ -28,6 +28,7 @@ TIMELINE_LABELS = {
     "appeal.return": _("Returned for re-dispatch"),
     "appeal.transfer": _("Transferred to another handler"),
     "appeal.escalate": _("Escalated"),
+    "appeal.overdue": _("Past its deadline"),
 }
 
 
@@ -67,7 +68,7 @@ def appeals_visible_to(user: Any) -> QuerySet[Appeal]:
     scope = scope_for(user)
     if scope.everything:
         return qs
-    q = Q(handler=user) | Q(caller=user) | Q(recorded_by=user)
+    q = Q(handler=user) | Q(caller=user) | Q(recorded_by=user) | Q(escalated_to=user)
     if scope.paths:
         q |= Q(unit__isnull=False) & scope.unit_q("unit__")
     if scope.households:
@@ -81,6 +82,7 @@ def appeals_visible_to(user: Any) -> QuerySet[Appeal]:
 class Workbench:
     mine: list[Appeal]
     to_dispatch: list[Appeal]
+    escalated: list[Appeal]
 
 
 def workbench_for(user: Any, *, now: datetime | None = None) -> Workbench:
@@ -96,9 +98,14 @@ def workbench_for(user: Any, *, now: datetime | None = None) -> Workbench:
         .filter(state=State.SUBMITTED, handler__isnull=True)
         .order_by("submitted_at")[:200]
     )
-    for a in [*mine, *to_dispatch]:
+    escalated = list(
+        Appeal.objects.select_related("category")
+        .filter(escalated_to=user, state__in=OPEN_STATES)
+        .order_by("resolution_due_at", "id")[:200]
+    )
+    for a in [*mine, *to_dispatch, *escalated]:
         a.flag = flag(a, now)  # type: ignore[attr-defined]
-    return Workbench(mine=mine, to_dispatch=to_dispatch)
+    return Workbench(mine=mine, to_dispatch=to_dispatch, escalated=escalated)
 
 
 def flag(appeal: Appeal, now: datetime) -> str:

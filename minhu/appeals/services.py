@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minhu.appeals.escalation import rewatch
 from minhu.appeals.models import OPEN_STATES, Appeal, Category, PeriodUnit, Satisfaction, State
 from minhu.core.services import event_record
 from minhu.core.workdays import work_calendar
@@ -70,9 +71,10 @@ def _transition(
             {k: getattr(appeal, k) for k in changes if not hasattr(changes[k], "resolve_expression")}
         )
         appeal.refresh_from_db()
+        rewatch(appeal, restart=verb in ("appeal.dispatch", "appeal.reopen"))
         after: dict[str, Any] = {"state": appeal.state}
         after.update({k: getattr(appeal, k) for k in changes})
-        for key in ("handler", "repeat_of"):
+        for key in ("handler", "repeat_of", "escalated_to"):
             for d in (before, after):
                 if key in d and hasattr(d[key], "pk"):
                     d[key] = d[key].pk
@@ -183,6 +185,10 @@ def appeal_rate(
             "satisfaction": satisfaction,
             "rating_comment": comment,
             "reopen_count": F("reopen_count") + 1,
+            "dispatched_at": now,
+            "escalation_level": 0,
+            "escalated_to": None,
+            "overdue_at": None,
             "responded_at": None,
             "resolved_at": None,
             "response_due_at": response_due,

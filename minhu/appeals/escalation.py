@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, State
+from minhu.core import failpoints
 from minhu.core.services import event_record, notification_send
 
 MAX_LEVELS = 4
@@ -135,6 +136,7 @@ def _escalate(appeal: Appeal, *, level: int, reason: str, now: datetime, report:
         after={"escalation_level": level, "escalated_to": supervisor.pk, "reason": reason},
         note=reason,
     )
+    failpoints.hit("escalation.after_event")  # the crash test kills the worker here, mid-transaction
     subject = _("Escalated to you: %(code)s %(category)s") % {
         "code": appeal.tracking_code,
         "category": appeal.category.name,

@@ -50,6 +50,9 @@ class IntakeData:
     caller: Any = None
     photos: list[UploadedFile] = field(default_factory=list)
     idempotency_key: str | None = None
+    # Set when the matter already names who must answer (an objection to a ledger line goes to its
+    # checker): dispatched straight to them instead of by the routing rules.
+    handler: Any = None
 
 
 @dataclass
@@ -223,7 +226,11 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
                     "repeat_of": repeat.tracking_code if repeat else None,
                 },
             )
-            if repeat is None:
+            if repeat is None and data.handler is not None:
+                from minhu.appeals.services import appeal_dispatch
+
+                appeal_dispatch(appeal=appeal, handler=data.handler, actor=actor)
+            elif repeat is None:
                 route(appeal, actor=actor)
     except IntegrityError:
         # The same idempotency key raced us from another request: answer with the one that won.

@@ -11,8 +11,10 @@ from minhu.ledger.models import Account, Disclosure, Entry, Organisation
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
-    list_display = ["name", "slug", "kind"]
+    list_display = ["name", "slug", "kind", "unit"]
+    list_select_related = ["unit"]
     prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["unit"]
 
 
 @admin.register(Account)

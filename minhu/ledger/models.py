@@ -6,16 +6,26 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.core.models import AppendOnlyModel, AppendOnlyQuerySet
 
+# Addresses under /sunshine/ that are pages of their own, not organisations.
+RESERVED_SLUGS = frozenset({"staff", "funds"})
+
+
+def validate_public_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("This address is reserved; choose another."), code="reserved")
+
 
 class Organisation(models.Model):
     """Whoever keeps a ledger: an estate (its property company), a village (its collective economic
-    organisation), a street office. Linked to its grid unit for scope once the grid exists."""
+    organisation), a street office, a district. Linked to its grid unit: the staff whose scope covers that
+    unit keep its accounts (an organisation without a unit is kept by administrators only)."""
 
     class Kind(models.TextChoices):
         ESTATE = "estate", _("Estate")
@@ -24,8 +34,20 @@ class Organisation(models.Model):
         DISTRICT = "district", _("District")
 
     name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(_("public address"), max_length=60, unique=True)
+    slug = models.SlugField(
+        _("public address"), max_length=60, unique=True, validators=[validate_public_slug]
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # The foreign key's index serves the scope join (organisations whose unit lies in a subtree).
+    unit = models.ForeignKey(
+        "grid.Unit",
+        verbose_name=_("grid unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_organisations",
+        help_text=_("Staff whose scope covers this unit keep the accounts."),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -101,7 +123,6 @@ class Entry(AppendOnlyModel):
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-
     objects = EntryQuerySet.as_manager()
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
+from minhu.grid.models import Unit
 from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
 from minhu.ledger.selectors import statement_for
 
@@ -219,3 +220,23 @@ def allocation_record(
         after={"programme": programme.name, "organisation": organisation.name, "year": year, "amount": value},
     )
     return allocation
+
+
+@transaction.atomic
+def organisation_link_unit(*, organisation: Organisation, unit: Unit | None, actor: Any) -> Organisation:
+    """Link an organisation to its grid unit (or unlink it): the staff whose scope covers the unit keep its
+    accounts from then on. Recorded with the unit before and after."""
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = {"unit": org.unit.code if org.unit else None}
+    if org.unit_id == (unit.pk if unit else None):
+        return org
+    org.unit = unit
+    org.save(update_fields=["unit"])
+    event_record(
+        actor=actor,
+        verb="ledger.organisation_link",
+        target=org,
+        before=before,
+        after={"unit": unit.code if unit else None},
+    )
+    return org

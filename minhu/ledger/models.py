@@ -123,6 +123,14 @@ class Entry(AppendOnlyModel):
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The token of the form (or client) that posted it: a retried submission finds this entry instead of
+    # posting again. Not part of the hash: it says how the entry arrived, not what it records. Nullable
+    # rather than "" by default: SQLite adds a column with no default in place, while a default would
+    # rebuild ledger_entry and drop its append-only trigger.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=64, null=True, blank=True, editable=False
+    )
+
     objects = EntryQuerySet.as_manager()
 
     class Meta:
@@ -135,6 +143,13 @@ class Entry(AppendOnlyModel):
                 condition=~models.Q(maker=models.F("checker")), name="ledger_maker_not_checker"
             ),
             models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_not_zero"),
+            # A partial unique index: added without rebuilding the table (SQLite keeps its triggers).
+            # Also serves the retry lookup: Entry.objects.filter(organisation=..., idempotency_key=...).
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="ledger_entry_idempotency_key",
+            ),
         ]
         indexes = [
             # statements: an organisation's entries in a date range
@@ -167,6 +182,42 @@ class Entry(AppendOnlyModel):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+class VoucherQuerySet(AppendOnlyQuerySet["Voucher"]):
+    message = "vouchers are append-only: attach another one"
+
+
+class Voucher(AppendOnlyModel):
+    """A scan or photo of the paper behind an entry (receipt, invoice, contract), kept in the database so it
+    is in every backup and in the transaction of its entry. Invariants: never changed or removed (a wrong
+    voucher stays, with the entry's reversal beside it); `content_type` is what the content is, sniffed
+    from its bytes, never the name or what the browser said; `sha256` is the digest of `content`, recorded
+    in the audit event as well."""
+
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="vouchers"
+    )
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = models.BinaryField(_("content"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = VoucherQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
+        ordering = ["entry", "pk"]
+        # An entry's vouchers: Voucher.objects.filter(entry=...) uses the foreign key's index.
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Disclosure(models.Model):

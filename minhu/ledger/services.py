@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,10 +18,11 @@ from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
 from minhu.grid.models import Unit
-from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
+from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
 from minhu.ledger.selectors import statement_for
 
 GENESIS = "0" * 64
+KEY_LENGTH = 64  # Entry.idempotency_key
 
 
 def _amount(value: Any) -> Decimal:
@@ -51,9 +54,17 @@ def _append(
     checker: Any,
     reverses: Entry | None = None,
     reason: str = "",
-) -> Entry:
+    idempotency_key: str | None = None,
+) -> tuple[Entry, bool]:
+    """Append the next entry of the chain: (entry, True); or, when an entry with the same idempotency key
+    was appended meanwhile, (that entry, False)."""
     # Lock the organisation: entries are numbered and chained one at a time.
     Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if idempotency_key:
+        # Under the lock: a concurrent retry waits above and finds the first one's entry here.
+        existing = _by_key(organisation, idempotency_key)
+        if existing is not None:
+            return existing, False
     last = Entry.objects.filter(organisation=organisation).order_by("-seq").first()
     entry = Entry(
         organisation=organisation,
@@ -68,11 +79,117 @@ def _append(
         reverses=reverses,
         reason=reason.strip(),
         prev_hash=last.hash if last else GENESIS,
+        idempotency_key=idempotency_key or None,
     )
     entry.hash = entry.compute_hash()
     entry.full_clean(exclude=["hash", "prev_hash"])
     entry.save()
-    return entry
+    return entry, True
+
+
+def _key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not (1 <= len(value) <= KEY_LENGTH):
+        raise ValidationError(
+            {"idempotency_key": _("1 to %(n)d characters.") % {"n": KEY_LENGTH}}  # a client's mistake
+        )
+    return value
+
+
+def _by_key(organisation: Organisation, key: str) -> Entry | None:
+    return Entry.objects.filter(organisation=organisation, idempotency_key=key).first()
+
+
+# --- vouchers ----------------------------------------------------------------------------------------
+
+VOUCHER_MAX_BYTES = 10 * 1024 * 1024  # a phone photo of a receipt is 2–5 MB
+VOUCHERS_PER_ENTRY = 10
+VOUCHER_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
+
+
+@dataclass(frozen=True)
+class VoucherFile:
+    """An uploaded voucher, read: its name as uploaded and its bytes."""
+
+    name: str
+    content: bytes
+
+
+def voucher_type(content: bytes) -> str | None:
+    """What the bytes are (JPEG, PNG, WebP or PDF), from their signatures; None for anything else. The
+    file's name and the type the browser declared are not trusted."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n") and content[12:16] == b"IHDR":
+        return "image/png"
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    # A PDF starts with its header and ends with an end-of-file marker (maybe followed by whitespace).
+    if content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]:
+        return "application/pdf"
+    return None
+
+
+def _too_large(name: str) -> ValidationError:
+    mb = VOUCHER_MAX_BYTES // (1024 * 1024)
+    return ValidationError({"vouchers": _("%(name)s is larger than %(mb)d MB.") % {"name": name, "mb": mb}})
+
+
+def voucher_read(*, name: str, size: int | None, f: IO[bytes]) -> VoucherFile:
+    """Read an upload into a VoucherFile, refusing one over the size limit before reading it."""
+    if size is not None and size > VOUCHER_MAX_BYTES:
+        raise _too_large(name)
+    content = f.read(VOUCHER_MAX_BYTES + 1)
+    if len(content) > VOUCHER_MAX_BYTES:
+        raise _too_large(name)
+    return VoucherFile(name=name, content=content)
+
+
+def _check_vouchers(vouchers: Sequence[VoucherFile]) -> list[tuple[VoucherFile, str]]:
+    if len(vouchers) > VOUCHERS_PER_ENTRY:
+        raise ValidationError(
+            {"vouchers": _("At most %(n)d vouchers per entry.") % {"n": VOUCHERS_PER_ENTRY}}
+        )
+    checked = []
+    for v in vouchers:
+        if len(v.content) > VOUCHER_MAX_BYTES:
+            raise _too_large(v.name)
+        content_type = voucher_type(v.content)
+        if content_type is None:
+            raise ValidationError(
+                {"vouchers": _("%(name)s is not a photo (JPEG, PNG, WebP) or a PDF.") % {"name": v.name}}
+            )
+        checked.append((v, content_type))
+    return checked
+
+
+def _attach(*, entry: Entry, voucher: VoucherFile, content_type: str, actor: Any) -> Voucher:
+    digest = hashlib.sha256(voucher.content).hexdigest()
+    row = Voucher(
+        entry=entry,
+        name=(voucher.name.replace("\\", "/").rsplit("/", 1)[-1] or "voucher")[:200],
+        content_type=content_type,
+        size=len(voucher.content),
+        sha256=digest,
+        content=voucher.content,
+        uploaded_by=actor,
+    )
+    row.full_clean()
+    row.save()
+    event_record(
+        actor=actor,
+        verb="ledger.voucher",
+        target=row,
+        after={
+            "entry": entry.seq,
+            "name": row.name,
+            "type": content_type,
+            "size": row.size,
+            "sha256": digest,
+        },
+    )
+    return row
 
 
 def _check_people(maker: Any, checker: Any) -> None:
@@ -92,9 +209,20 @@ def ledger_entry_post(
     maker: Any,
     checker: Any,
     counterparty: str = "",
+    vouchers: Sequence[VoucherFile] = (),
+    idempotency_key: str | None = None,
 ) -> Entry:
-    """Append an entry (positive amounts; the account's class says income, cost or fund). Refused: maker =
-    checker, a zero or over-precise amount, no description, a date in a period already disclosed."""
+    """Append an entry (positive amounts; the account's class says income, cost or fund), with its
+    vouchers. Refused: maker = checker, a zero or over-precise amount, no description, a date in a period
+    already disclosed, a voucher that is not a JPEG, PNG, WebP or PDF by its content, or too large.
+
+    A retried call with the same `idempotency_key` (the posting form's hidden token) returns the entry the
+    first call appended, and appends nothing."""
+    key = _key(idempotency_key)
+    if key:
+        existing = _by_key(account.organisation, key)
+        if existing is not None:
+            return existing
     _check_people(maker, checker)
     value = _amount(amount)
     if value < 0:
@@ -106,7 +234,8 @@ def ledger_entry_post(
         raise ValidationError(
             {"day": _("The period up to %(date)s is closed and published.") % {"date": closed.isoformat()}}
         )
-    entry = _append(
+    checked = _check_vouchers(vouchers)
+    entry, created = _append(
         organisation=account.organisation,
         account=account,
         day=day,
@@ -115,14 +244,33 @@ def ledger_entry_post(
         description=description,
         maker=maker,
         checker=checker,
+        idempotency_key=key,
     )
+    if not created:
+        return entry
     event_record(actor=maker, verb="ledger.post", target=entry, after={"seq": entry.seq, "amount": value})
+    for voucher, content_type in checked:
+        _attach(entry=entry, voucher=voucher, content_type=content_type, actor=maker)
     return entry
 
 
 @transaction.atomic
-def ledger_entry_reverse(*, entry: Entry, reason: str, day: date, maker: Any, checker: Any) -> Entry:
-    """Correct an entry by appending its opposite; both stay visible. An entry is reversed at most once."""
+def ledger_entry_reverse(
+    *,
+    entry: Entry,
+    reason: str,
+    day: date,
+    maker: Any,
+    checker: Any,
+    idempotency_key: str | None = None,
+) -> Entry:
+    """Correct an entry by appending its opposite; both stay visible. An entry is reversed at most once. A
+    retried call with the same `idempotency_key` returns the correction the first call appended."""
+    key = _key(idempotency_key)
+    if key:
+        existing = _by_key(entry.organisation, key)
+        if existing is not None:
+            return existing
     _check_people(maker, checker)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the entry is corrected.")})
@@ -133,7 +281,7 @@ def ledger_entry_reverse(*, entry: Entry, reason: str, day: date, maker: Any, ch
     closed = _closed_until(entry.organisation)
     if closed is not None and day <= closed:
         raise ValidationError({"day": _("Date the correction after the last published period.")})
-    correction = _append(
+    correction, created = _append(
         organisation=entry.organisation,
         account=entry.account,
         day=day,
@@ -145,7 +293,10 @@ def ledger_entry_reverse(*, entry: Entry, reason: str, day: date, maker: Any, ch
         checker=checker,
         reverses=entry,
         reason=reason,
+        idempotency_key=key,
     )
+    if not created:
+        return correction
     event_record(
         actor=maker,
         verb="ledger.reverse",

@@ -89,3 +89,12 @@ def linked(staffed: Tree, estate: Organisation) -> Linked:  # noqa: F811 -- the 
     Account.objects.create(organisation=b, code="P01", name="党建工作经费支出", klass="cost")
     unlinked = Organisation.objects.create(name="来胜堡村", slug="laishengbao", kind="village")
     return Linked(staffed, a, b, unlinked)
+
+
+# The smallest real files of each kind a voucher may be: a 1×1 PNG, a JPEG's opening, a one-page PDF.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a0a8a1e70000000049454e44ae426082"
+)
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

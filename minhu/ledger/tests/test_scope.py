@@ -12,6 +12,7 @@ from minhu.core.models import Event
 from minhu.grid.models import Unit
 from minhu.grid.selectors import scope_for, users_with_scope_over
 from minhu.grid.services import scope_grant_create, unit_create
+from minhu.ledger.models import Organisation
 from minhu.ledger.selectors import keepers_of, organisations_kept_by
 from minhu.ledger.services import organisation_link_unit
 from minhu.ledger.tests.conftest import Linked
@@ -69,7 +70,6 @@ def test_linking_records_an_event_and_is_idempotent(linked: Linked) -> None:
 def test_demo_links_organisations_to_the_demo_grid_by_code(db: Any) -> None:
     from minhu.accounts import demo as accounts_demo
     from minhu.ledger import demo
-    from minhu.ledger.models import Organisation
 
     accounts_demo.load()
     demo.load()  # no grid yet: nothing to link, and no failure
@@ -91,3 +91,19 @@ def test_demo_links_organisations_to_the_demo_grid_by_code(db: Any) -> None:
     cadre = User.objects.get(username="cadre")
     assert list(organisations_kept_by(cadre)) == []  # no post in this partial grid
     assert Organisation.objects.get(slug="maershan").account_set.filter(code="P01").exists()
+
+
+def test_linking_in_the_admin_goes_through_the_service(linked: Linked, root_client: Any) -> None:
+    url = f"/admin/ledger/organisation/{linked.unlinked.pk}/change/"
+    assert root_client.get(url).status_code == 200
+    response = root_client.post(
+        url, {"name": "来胜堡村", "slug": "laishengbao", "kind": "village", "unit": linked.tree.village_b.pk}
+    )
+    assert response.status_code == 302
+    linked.unlinked.refresh_from_db()
+    assert linked.unlinked.unit == linked.tree.village_b
+    event = Event.objects.get(verb="ledger.organisation_link", target_id=str(linked.unlinked.pk))
+    assert (event.actor.username, event.after) == ("root", {"unit": "210111001002"})  # type: ignore[union-attr]
+    refused = root_client.post(url, {"name": "x", "slug": "staff", "kind": "village"})
+    assert refused.status_code == 200  # a reserved address is refused by the form
+    assert Organisation.objects.get(pk=linked.unlinked.pk).slug == "laishengbao"

@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.grid.selectors import scope_for, users_with_scope_over
-from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
+from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
 
 # Who keeps accounts: village and community cadres and the staff above them, within their scope.
 KEEPER_ROLES = (Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF)
@@ -138,6 +138,17 @@ def keepers_of(organisation: Organisation) -> QuerySet[User]:
     roles = Q(is_superuser=True) | Q(groups__name__in=[r.value for r in KEEPER_ROLES])
     in_scope = users_with_scope_over(organisation.unit)
     return active.filter(roles, pk__in=in_scope.values("pk")).distinct().order_by("username")
+
+
+def recent_entries(organisation: Organisation, limit: int = 50) -> list[Entry]:
+    """The organisation's latest entries for its keepers, newest first, with what each one reverses or is
+    reversed by and its vouchers (without their content): three queries."""
+    return list(
+        Entry.objects.filter(organisation=organisation)
+        .select_related("account", "maker", "checker", "reverses", "reversed_by")
+        .prefetch_related(Prefetch("vouchers", queryset=Voucher.objects.defer("content").order_by("pk")))
+        .order_by("-seq")[:limit]
+    )
 
 
 def accounts_of(organisation: Organisation) -> list[Account]:

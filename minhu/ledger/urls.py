@@ -8,6 +8,11 @@ app_name = "ledger"
 urlpatterns = [
     path("", views.index, name="index"),
     path("funds/<int:year>/", views.funds, name="funds"),
+    # Staff pages (before the organisations' public addresses; "staff" is a reserved slug).
+    path("staff/", views.staff_index, name="staff_index"),
+    path("staff/<slug:slug>/", views.staff_organisation, name="staff_organisation"),
+    path("staff/<slug:slug>/entries/<int:seq>/reverse/", views.staff_reverse, name="staff_reverse"),
+    path("staff/<slug:slug>/vouchers/<int:pk>/", views.staff_voucher, name="staff_voucher"),
     path("<slug:slug>/", views.organisation, name="organisation"),
     path("<slug:slug>/entries.csv", views.entries_csv, name="entries_csv"),
     path("<slug:slug>/<int:pk>/", views.disclosure, name="disclosure"),

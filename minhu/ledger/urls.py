@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/<slug:slug>/vouchers/<int:pk>/", views.staff_voucher, name="staff_voucher"),
     path("<slug:slug>/", views.organisation, name="organisation"),
     path("<slug:slug>/entries.csv", views.entries_csv, name="entries_csv"),
+    path("<slug:slug>/entries.xlsx", views.entries_xlsx, name="entries_xlsx"),
     path("<slug:slug>/<int:pk>/", views.disclosure, name="disclosure"),
     path("<slug:slug>/<int:pk>/notice.pdf", views.disclosure_notice, name="notice"),
 ]

@@ -143,3 +143,13 @@ class ReverseForm(_KeyedForm):
     checker = _checker_field()
 
     field_order = ["reason", "date", "checker"]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("An .xlsx or .csv file with the template's columns."))
+
+    def clean_file(self) -> Any:
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".csv", ".xlsx")):
+            raise ValidationError(_("Upload an .xlsx or .csv file."))
+        return f

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
+from minhu.core.tabular import ImportResult, run_import
 from minhu.grid.models import Unit
 from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
 from minhu.ledger.selectors import statement_for
 
 GENESIS = "0" * 64
 KEY_LENGTH = 64  # Entry.idempotency_key
+MAX_AMOUNT = Decimal("1e12")  # Entry.amount holds 14 digits, two of them after the point
 
 
 def _amount(value: Any) -> Decimal:
@@ -34,6 +36,8 @@ def _amount(value: Any) -> Decimal:
         raise ValidationError({"amount": _("At most two decimal places (fen).")})
     if amount == 0:
         raise ValidationError({"amount": _("The amount cannot be zero.")})
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValidationError({"amount": _("The amount is too large.")})
     return amount
 
 
@@ -199,6 +203,34 @@ def _check_people(maker: Any, checker: Any) -> None:
         raise ValidationError({"checker": _("The checker must be someone other than the maker.")})
 
 
+def entry_check(
+    *,
+    organisation: Organisation,
+    day: date,
+    amount: Any,
+    description: str,
+    maker: Any,
+    checker: Any,
+    closed_until: date | Literal["unknown"] | None = "unknown",
+) -> Decimal:
+    """The rules an entry must meet before it is appended (the amount, as a Decimal, if it does): a maker
+    and a different checker, a positive amount to the fen, a description, a date after the last published
+    period. Raises ValidationError naming the first field that fails. `closed_until`, when the caller
+    already knows it (an import checks many rows), saves a query."""
+    _check_people(maker, checker)
+    value = _amount(amount)
+    if value < 0:
+        raise ValidationError({"amount": _("Enter a positive amount; corrections are reversing entries.")})
+    if not description.strip():
+        raise ValidationError({"description": _("Say what the money was for.")})
+    closed = _closed_until(organisation) if isinstance(closed_until, str) else closed_until
+    if closed is not None and day <= closed:
+        raise ValidationError(
+            {"day": _("The period up to %(date)s is closed and published.") % {"date": closed.isoformat()}}
+        )
+    return value
+
+
 @transaction.atomic
 def ledger_entry_post(
     *,
@@ -223,17 +255,14 @@ def ledger_entry_post(
         existing = _by_key(account.organisation, key)
         if existing is not None:
             return existing
-    _check_people(maker, checker)
-    value = _amount(amount)
-    if value < 0:
-        raise ValidationError({"amount": _("Enter a positive amount; corrections are reversing entries.")})
-    if not description.strip():
-        raise ValidationError({"description": _("Say what the money was for.")})
-    closed = _closed_until(account.organisation)
-    if closed is not None and day <= closed:
-        raise ValidationError(
-            {"day": _("The period up to %(date)s is closed and published.") % {"date": closed.isoformat()}}
-        )
+    value = entry_check(
+        organisation=account.organisation,
+        day=day,
+        amount=amount,
+        description=description,
+        maker=maker,
+        checker=checker,
+    )
     checked = _check_vouchers(vouchers)
     entry, created = _append(
         organisation=account.organisation,
@@ -391,3 +420,55 @@ def organisation_link_unit(*, organisation: Organisation, unit: Unit | None, act
         after={"unit": unit.code if unit else None},
     )
     return org
+
+
+class _Refused(Exception):
+    pass
+
+
+def ledger_import(
+    *,
+    organisation: Organisation,
+    f: IO[bytes],
+    filename: str,
+    actor: Any,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import existing entries from an .xlsx or .csv file (columns in minhu/ledger/imports.py), all or
+    nothing: every row is checked (the report names row, column and reason for each bad one) and, if all
+    are good, appended in file order through `ledger_entry_post`, so the chain and the audit are as if they
+    had been posted one by one. Records one `ledger.import` event. `actor` must keep the organisation's
+    accounts; None is the operator on the command line."""
+    from minhu.ledger.imports import EntrySpec
+    from minhu.ledger.selectors import organisations_kept_by
+
+    if actor is not None and not organisations_kept_by(actor).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: f.read(1024 * 1024), b""):
+        digest.update(chunk)
+    f.seek(0)
+    spec = EntrySpec(organisation, file_key=digest.hexdigest()[:40])
+    result = ImportResult(mode="atomic")
+    try:
+        with transaction.atomic():
+            result = run_import(spec=spec, f=f, filename=filename, mode="atomic", progress=progress)
+            if spec.refused:
+                result.errors.extend(spec.refused)
+                raise _Refused
+            if result.written:
+                event_record(
+                    actor=actor,
+                    actor_label=None if actor is not None else "ledger_import",
+                    verb="ledger.import",
+                    target=organisation,
+                    after={
+                        "file": filename[:200],
+                        "sha256": digest.hexdigest(),
+                        "rows": result.rows,
+                        "written": result.written,
+                    },
+                )
+    except _Refused:
+        result.written = 0
+    return result

@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +20,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from minhu.core.masking import mask_name
-from minhu.core.tabular import stream_csv, xlsx_response
-from minhu.ledger.forms import EntryForm, ReverseForm
+from minhu.core.tabular import stream_csv, template_rows, xlsx_response
+from minhu.ledger.forms import EntryForm, ImportForm, ReverseForm
+from minhu.ledger.imports import EntrySpec
 from minhu.ledger.models import Disclosure, Entry, Organisation, Programme, Voucher
 from minhu.ledger.pdf import disclosure_pdf
 from minhu.ledger.selectors import (
@@ -33,7 +35,7 @@ from minhu.ledger.selectors import (
     recent_entries,
     villages_below_minimum,
 )
-from minhu.ledger.services import VOUCHER_TYPES, ledger_entry_post, ledger_entry_reverse
+from minhu.ledger.services import VOUCHER_TYPES, ledger_entry_post, ledger_entry_reverse, ledger_import
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -252,3 +254,40 @@ def staff_voucher(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def staff_import(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload an existing ledger (.xlsx or .csv); all or nothing, every bad row listed."""
+    org = _kept(request, slug)
+    result = None
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = ledger_import(organisation=org, f=upload, filename=upload.name, actor=request.user)
+    else:
+        form = ImportForm()
+    return render(
+        request,
+        "ledger/staff_import.html",
+        {
+            "org": org,
+            "form": form,
+            "result": result,
+            "errors": result.errors[:500] if result else [],
+            "columns": EntrySpec.columns,
+        },
+    )
+
+
+@login_required
+def staff_import_template(request: HttpRequest, slug: str, fmt: str) -> HttpResponseBase:
+    """The import's columns with one example row."""
+    org = _kept(request, slug)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    spec = EntrySpec(org, file_key="")
+    if fmt == "csv":
+        return stream_csv("ledger-entries.csv", spec.headers(), template_rows(spec))
+    return xlsx_response("ledger-entries.xlsx", spec.headers(), template_rows(spec))

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.grid.models import (
     Cadre,
@@ -102,6 +103,26 @@ def scope_for(user: Any, on: date | None = None) -> Scope:
     if on is None:
         user._grid_scope = scope
     return scope
+
+
+def users_with_scope_over(unit: Unit, on: date | None = None) -> QuerySet[User]:
+    """The logins whose scope (as `scope_for` computes it) covers `unit`: superusers, and holders of an
+    active post, an active unit-level responsibility (as the login or its linked person) or an unexpired
+    grant at the unit or one of its ancestors. A 包户 responsibility covers a household, not a unit, so it
+    does not count. One query (the sources are subqueries)."""
+    day = on or timezone.localdate()
+    ids = path_ids(unit.path)
+    live = Q(end__isnull=True) | Q(end__gt=day)
+    posts = Post.objects.filter(live, unit_id__in=ids, start__lte=day).values("user_id")
+    grants = ScopeGrant.objects.filter(Q(until__isnull=True) | Q(until__gt=day), unit_id__in=ids).values(
+        "user_id"
+    )
+    active = Responsibility.objects.active(day).filter(unit_id__in=ids, household__isnull=True)
+    as_login = active.filter(user__isnull=False).values("user_id")
+    as_person = active.filter(person__user__isnull=False).values("person__user_id")
+    return User.objects.filter(
+        Q(is_superuser=True) | Q(pk__in=posts) | Q(pk__in=grants) | Q(pk__in=as_login) | Q(pk__in=as_person)
+    )
 
 
 def units_visible_to(user: Any) -> QuerySet[Unit]:

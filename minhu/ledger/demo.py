@@ -1,4 +1,6 @@
-"""Demo: the estate's ledger (泮江翡翠城) over 2025 and 2026 with quarterly disclosures. Deterministic."""
+"""Demo: the estate's ledger (泮江翡翠城) over 2025 and 2026 with quarterly disclosures, Sujiatun's
+party-building funds, and each organisation linked to its unit of the demo grid (when the grid demo made
+it). Deterministic and idempotent."""
 
 from __future__ import annotations
 
@@ -7,8 +9,14 @@ from datetime import date
 from decimal import Decimal
 
 from minhu.accounts.models import User
+from minhu.grid.models import Unit
 from minhu.ledger.models import Account, Entry, Organisation, Programme
-from minhu.ledger.services import allocation_record, ledger_entry_post, ledger_period_close
+from minhu.ledger.services import (
+    allocation_record,
+    ledger_entry_post,
+    ledger_period_close,
+    organisation_link_unit,
+)
 
 ACCOUNTS = [
     ("I01", "物业费收入", "income", False, 80000),
@@ -34,6 +42,12 @@ VILLAGES = [
     ("宝相屯村", "baoxiangtun"),
     ("杨树林子村", "yangshulinzi"),
 ]
+# Each organisation's unit in the demo grid (minhu/grid/demo.py), by code.
+UNIT_CODES = {
+    "panjiang-feicuicheng": "445381001001",
+    "sujiatun": "210111",
+    **{slug: f"210111001{i:03d}" for i, (_name, slug) in enumerate(VILLAGES, start=1)},
+}
 VILLAGE_FUND_2026 = {"康家山村": 18000, "杨树林子村": 15000}
 DEMONSTRATION = [
     ("马耳山村", 2024, 350000),
@@ -79,11 +93,35 @@ def load_funds(actor: User) -> None:
         )
 
 
+def link_units() -> None:
+    """Link the demo organisations to their grid units, where the unit exists and the organisation has no
+    unit yet (a link someone changed is left alone)."""
+    units = {u.code: u for u in Unit.objects.filter(code__in=UNIT_CODES.values())}
+    for org in Organisation.objects.filter(slug__in=UNIT_CODES, unit__isnull=True):
+        unit = units.get(UNIT_CODES[org.slug])
+        if unit is not None:
+            organisation_link_unit(organisation=org, unit=unit, actor=None)
+
+
+def village_accounts() -> None:
+    """An account for spending the party-building funds in each village, so that the village's cadre (the
+    `cadre` login keeps 马耳山村's accounts) has somewhere to post."""
+    basic = Programme.objects.filter(name="党建工作经费").first()
+    for org in Organisation.objects.filter(slug__in=[slug for _name, slug in VILLAGES]):
+        Account.objects.get_or_create(
+            organisation=org,
+            code="P01",
+            defaults={"name": "党建工作经费支出", "klass": Account.Klass.COST, "programme": basic},
+        )
+
+
 def load() -> list[tuple[str, str, str]]:
     load_funds(User.objects.get(username="district"))
     org, created = Organisation.objects.get_or_create(
         slug="panjiang-feicuicheng", defaults={"name": "泮江翡翠城小区", "kind": Organisation.Kind.ESTATE}
     )
+    link_units()
+    village_accounts()
     if not created and Entry.objects.filter(organisation=org).exists():
         return []
     maker = User.objects.get(username="cadre")

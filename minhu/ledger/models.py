@@ -6,16 +6,26 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.core.models import AppendOnlyModel, AppendOnlyQuerySet
 
+# Addresses under /sunshine/ that are pages of their own, not organisations.
+RESERVED_SLUGS = frozenset({"staff", "funds"})
+
+
+def validate_public_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("This address is reserved; choose another."), code="reserved")
+
 
 class Organisation(models.Model):
     """Whoever keeps a ledger: an estate (its property company), a village (its collective economic
-    organisation), a street office. Linked to its grid unit for scope once the grid exists."""
+    organisation), a street office, a district. Linked to its grid unit: the staff whose scope covers that
+    unit keep its accounts (an organisation without a unit is kept by administrators only)."""
 
     class Kind(models.TextChoices):
         ESTATE = "estate", _("Estate")
@@ -24,8 +34,20 @@ class Organisation(models.Model):
         DISTRICT = "district", _("District")
 
     name = models.CharField(_("name"), max_length=100)
-    slug = models.SlugField(_("public address"), max_length=60, unique=True)
+    slug = models.SlugField(
+        _("public address"), max_length=60, unique=True, validators=[validate_public_slug]
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # The foreign key's index serves the scope join (organisations whose unit lies in a subtree).
+    unit = models.ForeignKey(
+        "grid.Unit",
+        verbose_name=_("grid unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_organisations",
+        help_text=_("Staff whose scope covers this unit keep the accounts."),
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -101,6 +123,13 @@ class Entry(AppendOnlyModel):
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The token of the form (or client) that posted it: a retried submission finds this entry instead of
+    # posting again. Not part of the hash: it says how the entry arrived, not what it records. Nullable
+    # rather than "" by default: SQLite adds a column with no default in place, while a default would
+    # rebuild ledger_entry and drop its append-only trigger.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=64, null=True, blank=True, editable=False
+    )
 
     objects = EntryQuerySet.as_manager()
 
@@ -114,6 +143,13 @@ class Entry(AppendOnlyModel):
                 condition=~models.Q(maker=models.F("checker")), name="ledger_maker_not_checker"
             ),
             models.CheckConstraint(condition=~models.Q(amount=0), name="ledger_amount_not_zero"),
+            # A partial unique index: added without rebuilding the table (SQLite keeps its triggers).
+            # Also serves the retry lookup: Entry.objects.filter(organisation=..., idempotency_key=...).
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="ledger_entry_idempotency_key",
+            ),
         ]
         indexes = [
             # statements: an organisation's entries in a date range
@@ -146,6 +182,42 @@ class Entry(AppendOnlyModel):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+class VoucherQuerySet(AppendOnlyQuerySet["Voucher"]):
+    message = "vouchers are append-only: attach another one"
+
+
+class Voucher(AppendOnlyModel):
+    """A scan or photo of the paper behind an entry (receipt, invoice, contract), kept in the database so it
+    is in every backup and in the transaction of its entry. Invariants: never changed or removed (a wrong
+    voucher stays, with the entry's reversal beside it); `content_type` is what the content is, sniffed
+    from its bytes, never the name or what the browser said; `sha256` is the digest of `content`, recorded
+    in the audit event as well."""
+
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="vouchers"
+    )
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = models.BinaryField(_("content"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = VoucherQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
+        ordering = ["entry", "pk"]
+        # An entry's vouchers: Voucher.objects.filter(entry=...) uses the foreign key's index.
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Disclosure(models.Model):

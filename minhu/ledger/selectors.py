@@ -7,9 +7,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
-from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme
+from minhu.accounts.models import User
+from minhu.accounts.roles import Role
+from minhu.grid.selectors import scope_for, users_with_scope_over
+from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
+
+# Who keeps accounts: village and community cadres and the staff above them, within their scope.
+KEEPER_ROLES = (Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF)
 
 
 def _money(value: Decimal | None) -> str:
@@ -101,6 +107,47 @@ def ledger_verify(organisation: Organisation) -> Verification:
         entries=count,
         first_broken_seq=first_broken,
         broken_disclosures=tuple(broken),
+    )
+
+
+# --- scope: who keeps which accounts ----------------------------------------------------------------
+
+
+def can_keep_accounts(user: Any) -> bool:
+    """True if `user` does the kind of work that keeps accounts (a cadre, street or district staff, or an
+    administrator); which organisations is `organisations_kept_by`."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or any(user.has_role(r) for r in KEEPER_ROLES)
+
+
+def organisations_kept_by(user: Any) -> QuerySet[Organisation]:
+    """The organisations whose accounts `user` keeps: those linked to a unit in the user's scope (the grid's
+    one rule). An organisation not yet linked to a unit is kept by administrators only."""
+    if not can_keep_accounts(user):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(scope_for(user).unit_q("unit__")).select_related("unit")
+
+
+def keepers_of(organisation: Organisation) -> QuerySet[User]:
+    """The active logins who may keep (post or check) `organisation`'s accounts: the inverse of
+    `organisations_kept_by`, for the checker's list."""
+    active = User.objects.filter(is_active=True)
+    if organisation.unit is None:
+        return active.filter(is_superuser=True).order_by("username")
+    roles = Q(is_superuser=True) | Q(groups__name__in=[r.value for r in KEEPER_ROLES])
+    in_scope = users_with_scope_over(organisation.unit)
+    return active.filter(roles, pk__in=in_scope.values("pk")).distinct().order_by("username")
+
+
+def recent_entries(organisation: Organisation, limit: int = 50) -> list[Entry]:
+    """The organisation's latest entries for its keepers, newest first, with what each one reverses or is
+    reversed by and its vouchers (without their content): three queries."""
+    return list(
+        Entry.objects.filter(organisation=organisation)
+        .select_related("account", "maker", "checker", "reverses", "reversed_by")
+        .prefetch_related(Prefetch("vouchers", queryset=Voucher.objects.defer("content").order_by("pk")))
+        .order_by("-seq")[:limit]
     )
 
 

@@ -1,7 +1,9 @@
-"""Ledger fixtures: an estate with its accounts, a hand-computed first quarter, and tampering."""
+"""Ledger fixtures: an estate with its accounts, a hand-computed first quarter, tampering, and the grid's
+staffed tree with organisations linked to its units (for scope)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -9,8 +11,9 @@ import pytest
 from django.db import connection
 
 from minhu.accounts.models import User
+from minhu.grid.tests.conftest import Tree, staffed, tree  # noqa: F401 -- fixtures used here
 from minhu.ledger.models import Account, Entry, Organisation
-from minhu.ledger.services import ledger_entry_post
+from minhu.ledger.services import ledger_entry_post, organisation_link_unit
 
 
 @pytest.fixture
@@ -66,3 +69,32 @@ def _tamper(sql: str, params: list[Any]) -> None:
         else:
             cursor.execute("DROP TRIGGER ledger_entry_no_update")
             cursor.execute(sql, params)
+
+
+@dataclass
+class Linked:
+    """The estate's ledger kept in village A (bob's village, under alice's street), a second ledger in
+    village B (alice's street, not bob's), and one not yet linked to any unit."""
+
+    tree: Tree
+    a: Organisation
+    b: Organisation
+    unlinked: Organisation
+
+
+@pytest.fixture
+def linked(staffed: Tree, estate: Organisation) -> Linked:  # noqa: F811 -- the imported fixture
+    a = organisation_link_unit(organisation=estate, unit=staffed.village_a, actor=None)
+    b = Organisation.objects.create(name="互助村", slug="huzhu", kind="village", unit=staffed.village_b)
+    Account.objects.create(organisation=b, code="P01", name="党建工作经费支出", klass="cost")
+    unlinked = Organisation.objects.create(name="来胜堡村", slug="laishengbao", kind="village")
+    return Linked(staffed, a, b, unlinked)
+
+
+# The smallest real files of each kind a voucher may be: a 1×1 PNG, a JPEG's opening, a one-page PDF.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a0a8a1e70000000049454e44ae426082"
+)
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

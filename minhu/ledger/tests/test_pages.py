@@ -133,3 +133,52 @@ def test_entries_csv_uses_the_fiscal_data_package_fields_and_only_published_entr
     assert {r["direction"] for r in rows} == {"revenue", "expenditure"}
     lamp = next(r for r in rows if r["description"] == "更换灯泡")
     assert (lamp["amount"], lamp["counterparty"]) == ("120.00", "张**")
+
+
+def test_entries_xlsx_opens_with_the_fiscal_data_package_headers(
+    client: Client, estate: Organisation, alice: User, bob: User
+) -> None:
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    from minhu.ledger.services import ledger_entry_reverse
+
+    q1_fixture(estate, alice, bob)
+    wrong = Entry.objects.get(organisation=estate, seq=3)
+    ledger_entry_reverse(entry=wrong, reason="重复入账", day=date(2026, 3, 31), maker=alice, checker=bob)
+    ledger_period_close(
+        organisation=estate, period="quarter", start=date(2026, 1, 1), end=date(2026, 3, 31), actor=alice
+    )
+    response = client.get(f"/sunshine/{estate.slug}/entries.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert 'filename="panjiang-entries.xlsx"' in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active  # type: ignore[attr-defined]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == [
+        "id",
+        "date",
+        "amount",
+        "currency",
+        "direction",
+        "classification",
+        "counterparty",
+        "description",
+        "corrects",
+    ]
+    body = rows[1:]
+    assert len(body) == 8  # seven of the first quarter and the correction; April is not yet published
+    first = body[0]
+    assert (first[0], first[1].date(), Decimal(str(first[2])), first[3], first[4], first[5]) == (
+        1,
+        date(2026, 1, 15),
+        Decimal("50000"),
+        "CNY",
+        "revenue",
+        "I01 物业费",
+    )
+    correction = body[-1]
+    assert (correction[0], Decimal(str(correction[2])), correction[8]) == (9, Decimal("-3600"), 3)
+    assert sum(Decimal(str(r[2])) for r in body if r[4] == "revenue") == Decimal("98345.67")

@@ -79,6 +79,11 @@ def dave(db: Any) -> User:
 
 
 @pytest.fixture
+def erin(db: Any) -> User:
+    return make_persona("erin")
+
+
+@pytest.fixture
 def root(db: Any) -> User:
     return make_persona("root")
 

@@ -153,3 +153,28 @@ class ImportForm(forms.Form):
         if not f.name.lower().endswith((".csv", ".xlsx")):
             raise ValidationError(_("Upload an .xlsx or .csv file."))
         return f
+
+
+class ObjectionForm(forms.Form):
+    """A resident's objection to one line of a published statement (no login needed)."""
+
+    text = forms.CharField(
+        label=_("What is wrong with this line?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+    )
+    caller_name = forms.CharField(label=_("Your name"), required=False, max_length=50)
+    caller_phone = forms.CharField(
+        label=_("Your phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("So that the checker can call you back"),
+    )
+    anonymous = forms.BooleanField(label=_("Object anonymously"), required=False)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex

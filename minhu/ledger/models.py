@@ -297,3 +297,26 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} {self.organisation} {self.year}"
+
+
+class Objection(models.Model):
+    """A resident's objection to one line of a published statement. It is an appeal (kind report, category
+    L01) dispatched to the checker of that line's latest entry in the period; this row ties the two, so the
+    public page can say how many objections a statement has drawn and the checker sees what is disputed."""
+
+    disclosure = models.ForeignKey(
+        Disclosure, verbose_name=_("disclosure"), on_delete=models.PROTECT, related_name="objections"
+    )
+    account_code = models.CharField(_("account"), max_length=20)
+    appeal = models.OneToOneField(
+        "appeals.Appeal", verbose_name=_("appeal"), on_delete=models.PROTECT, related_name="ledger_objection"
+    )
+    created_at = models.DateTimeField(_("raised at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        indexes = [models.Index(fields=["disclosure", "account_code"], name="ledger_objection_line")]
+
+    def __str__(self) -> str:
+        return f"{self.disclosure_id}:{self.account_code}"

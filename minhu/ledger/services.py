@@ -472,3 +472,77 @@ def ledger_import(
     except _Refused:
         result.written = 0
     return result
+
+
+def objection_line(disclosure: Disclosure, account_code: str) -> dict[str, str] | None:
+    """The statement line with this account code (income, costs or funds), or None."""
+    s = disclosure.statement
+    for line in [*s.get("income", []), *s.get("costs", []), *s.get("funds", [])]:
+        if line.get("code") == account_code:
+            return dict(line)
+    return None
+
+
+def ledger_objection_raise(
+    *,
+    disclosure: Disclosure,
+    account_code: str,
+    text: str,
+    caller_name: str = "",
+    caller_phone: str = "",
+    anonymous: bool = False,
+    idempotency_key: str | None = None,
+) -> Any:
+    """A resident objects to a line of a published statement: an appeal (category L01) dispatched straight
+    to the checker of the line's latest entry in the period, tied to the line by an `Objection`. Returns
+    the appeals intake result (a retried submission returns the first appeal). Field errors are keyed as
+    the intake keys them (`description`, `caller_phone`) plus `line`."""
+    from minhu.appeals.intake import IntakeData, appeal_submit
+    from minhu.appeals.models import Category, Channel, Kind
+    from minhu.ledger.models import Objection
+
+    line = objection_line(disclosure, account_code)
+    if line is None:
+        raise ValidationError({"line": _("This statement has no such line.")})
+    category = Category.objects.filter(code="L01", active=True).first()
+    latest = (
+        Entry.objects.filter(
+            organisation=disclosure.organisation,
+            account__code=account_code,
+            date__gte=disclosure.start,
+            date__lte=disclosure.end,
+        )
+        .select_related("checker")
+        .order_by("-seq")
+        .first()
+    )
+    org = disclosure.organisation
+    period = f"{disclosure.start:%Y-%m-%d}–{disclosure.end:%Y-%m-%d}"
+    data = IntakeData(
+        kind=Kind.REPORT,
+        channel=Channel.WEB,
+        category=category,
+        description=f"【{org.name} {period} {line['name']} {line['amount']}】\n{(text or '').strip()}"
+        if (text or "").strip()
+        else "",
+        unit=org.unit,
+        # the line is the place: a second objection to the same line is linked to the first, as a repeat
+        address=f"{org.name}·{line['name']}",
+        caller_name=caller_name,
+        caller_phone=caller_phone,
+        anonymous=anonymous,
+        idempotency_key=f"objection:{idempotency_key}" if idempotency_key else None,
+        handler=latest.checker if latest else None,
+    )
+    with transaction.atomic():
+        result = appeal_submit(data=data)
+        if result.created:
+            Objection.objects.create(disclosure=disclosure, account_code=account_code, appeal=result.appeal)
+            event_record(
+                actor=None,
+                actor_label="resident",
+                verb="ledger.objection",
+                target=disclosure,
+                after={"account": account_code, "appeal": result.appeal.tracking_code},
+            )
+    return result

@@ -24,4 +24,5 @@ urlpatterns = [
     path("<slug:slug>/entries.xlsx", views.entries_xlsx, name="entries_xlsx"),
     path("<slug:slug>/<int:pk>/", views.disclosure, name="disclosure"),
     path("<slug:slug>/<int:pk>/notice.pdf", views.disclosure_notice, name="notice"),
+    path("<slug:slug>/<int:pk>/object/<str:code>/", views.disclosure_object, name="object"),
 ]

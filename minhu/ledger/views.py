@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from minhu.core.masking import mask_name
 from minhu.core.tabular import stream_csv, template_rows, xlsx_response
-from minhu.ledger.forms import EntryForm, ImportForm, ReverseForm
+from minhu.ledger.forms import EntryForm, ImportForm, ObjectionForm, ReverseForm
 from minhu.ledger.imports import EntrySpec
 from minhu.ledger.models import Disclosure, Entry, Organisation, Programme, Voucher
 from minhu.ledger.pdf import disclosure_pdf
@@ -35,7 +35,14 @@ from minhu.ledger.selectors import (
     recent_entries,
     villages_below_minimum,
 )
-from minhu.ledger.services import VOUCHER_TYPES, ledger_entry_post, ledger_entry_reverse, ledger_import
+from minhu.ledger.services import (
+    VOUCHER_TYPES,
+    ledger_entry_post,
+    ledger_entry_reverse,
+    ledger_import,
+    ledger_objection_raise,
+    objection_line,
+)
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -69,6 +76,45 @@ def disclosure(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         request,
         "ledger/disclosure.html",
         {"d": d, "s": d.statement, "verified": d.pk not in result.broken_disclosures, "result": result},
+    )
+
+
+# Intake field → objection form field (the line itself is in the address, and a bad line is a 404).
+_OBJECTION_FIELDS = {"description": "text", "caller_phone": "caller_phone", "caller_name": "caller_name"}
+
+
+def disclosure_object(request: HttpRequest, slug: str, pk: int, code: str) -> HttpResponse:
+    """A resident objects to one line of a published statement; it becomes an appeal to the line's checker
+    and the resident follows it on the appeal's tracking page."""
+    d = get_object_or_404(Disclosure.objects.select_related("organisation"), organisation__slug=slug, pk=pk)
+    line = objection_line(d, code)
+    if line is None:
+        raise Http404
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            result = ledger_objection_raise(
+                disclosure=d,
+                account_code=code,
+                text=c["text"],
+                caller_name=c["caller_name"],
+                caller_phone=c["caller_phone"],
+                anonymous=c["anonymous"],
+                idempotency_key=c["token"],
+            )
+        except ValidationError as exc:
+            for name, msgs in exc.message_dict.items():
+                field = _OBJECTION_FIELDS.get(name)
+                for msg in msgs:
+                    form.add_error(field, msg)
+        else:
+            return redirect(reverse("appeals:track", args=[result.appeal.tracking_code]) + "?new=1")
+    return render(
+        request,
+        "ledger/object.html",
+        {"d": d, "line": line, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

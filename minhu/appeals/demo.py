@@ -180,7 +180,8 @@ class World:
         today = timezone.localdate()
         posts: dict[int, User] = {}
         live = Q(end__isnull=True) | Q(end__gt=today)
-        for post in Post.objects.filter(live, unit__in=list(units), start__lte=today).select_related("user"):
+        posts_qs = Post.objects.filter(live, unit__in=list(units), start__lte=today).order_by("start", "pk")
+        for post in posts_qs.select_related("user"):
             posts.setdefault(post.unit_id, post.user)
         login_paths: list[str] = []
         login_households: set[int] = set()

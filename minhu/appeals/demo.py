@@ -815,7 +815,7 @@ class Year:
         for round_ in range(3):
             self.respond(r, handler, urgent)
             nearby = route.next_logins if route is not None and route.handler is not None else ()
-            if round_ == 0 and nearby and rng.random() < (0.3 if cat.code in PUBLIC_SPACE else 0.05):
+            if round_ == 0 and nearby and rng.random() < (0.5 if cat.code in PUBLIC_SPACE else 0.1):
                 # the party member hands a public-space matter to the area's committee member
                 at = self.working(r.last + self.hours(0.5, 8), handler, urgent)
                 r.transfer(at, nearby[0], texts.TRANSFER_REASON, handler)

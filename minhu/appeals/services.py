@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from minhu.appeals.escalation import rewatch
 from minhu.appeals.models import OPEN_STATES, Appeal, Category, PeriodUnit, Satisfaction, State
 from minhu.core.services import event_record
-from minhu.core.workdays import work_calendar
+from minhu.core.workdays import WorkCalendar, work_calendar
 
 
 class InvalidTransition(ValidationError):
@@ -30,9 +30,12 @@ class Conflict(Exception):
         super().__init__(_("Someone else acted on this appeal just now. Reload it to see what changed."))
 
 
-def deadlines_for(category: Category, start: datetime) -> tuple[datetime, datetime, bool]:
-    """(respond by, resolve by, exact) from the category and the working-day calendar."""
-    cal = work_calendar()
+def deadlines_for(
+    category: Category, start: datetime, *, calendar: WorkCalendar | None = None
+) -> tuple[datetime, datetime, bool]:
+    """(respond by, resolve by, exact) from the category and the working-day calendar. A batch (the demo's
+    year of appeals) passes one `work_calendar()` for all its calls instead of re-checking it each time."""
+    cal = calendar or work_calendar()
     response = cal.add_hours(start, category.response_hours)
     if category.resolution_unit == PeriodUnit.HOURS:
         resolution = cal.add_hours(start, category.resolution_amount)

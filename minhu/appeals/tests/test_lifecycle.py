@@ -25,8 +25,10 @@ from minhu.appeals.services import (
     appeal_respond,
     appeal_return,
     appeal_start,
+    deadlines_for,
 )
 from minhu.core.models import Event
+from minhu.core.workdays import work_calendar
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -159,3 +161,8 @@ def test_two_simultaneous_transitions_exactly_one_wins(ordinary: Category, carol
     assert Event.objects.filter(verb__in=["appeal.respond", "appeal.return"]).count() == 1
     appeal.refresh_from_db()
     assert appeal.version == 2
+
+
+def test_deadlines_from_a_reused_calendar_are_the_same(ordinary: Category) -> None:
+    start = datetime(2026, 9, 30, 16, 0, tzinfo=SH)  # into the National Day holiday
+    assert deadlines_for(ordinary, start, calendar=work_calendar()) == deadlines_for(ordinary, start)

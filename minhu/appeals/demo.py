@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from minhu.accounts.models import User
 from minhu.appeals import demo_texts as texts
+from minhu.appeals.escalation import next_watch
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State, Urgency
 from minhu.appeals.routing import LEVEL_ORDER, handlers_up_the_chain
 from minhu.appeals.services import deadlines_for
@@ -921,6 +922,19 @@ def save(replays: list[Replay]) -> None:
             event.target_type, event.target_id, event.target_label = target_type, str(r.appeal.pk), label
             events.append(event)
     Event.objects.bulk_create(events, batch_size=1000)
+    # The escalation sweep's bookmark: what was due before the load counts as handled; the worker picks
+    # the open appeals up from their next reminder or deadline on.
+    now = timezone.now()
+    for r in replays:
+        a = r.appeal
+        if a.is_open and a.dispatched_at is not None:
+            a.watched_until = now
+            a.watch_at = next_watch(a, now)
+    Appeal.objects.bulk_update(
+        [r.appeal for r in replays if r.appeal.watched_until is not None],
+        ["watch_at", "watched_until"],
+        batch_size=500,
+    )
 
 
 def load() -> list[tuple[str, str, str]]:

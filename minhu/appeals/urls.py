@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from minhu.appeals import views
+from minhu.appeals import views, views_stats
 
 app_name = "appeals"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/<str:action>/", views.act, name="act"),
+    path("stats/", views_stats.stats, name="stats"),
+    path("ranking/", views_stats.ranking_page, name="ranking"),
+    path("list/", views_stats.appeal_list_page, name="list"),
 ]

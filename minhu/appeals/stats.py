@@ -192,10 +192,6 @@ class UnitStats:
     by_branch: list[RateRow]
     trend: list[RateRow]  # key: the first day of each month, oldest first
 
-    @property
-    def by_category_counts(self) -> list[Tally]:
-        return [Tally(str(r.key), r.label, r.rates.appeals) for r in self.by_category]
-
 
 def unit_stats(
     user: Any, *, unit: Unit | None, period: Period, category: Category | None = None

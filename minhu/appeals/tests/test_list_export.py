@@ -217,6 +217,21 @@ def test_list_page_queries_do_not_grow_with_rows(
     assert _queries(client, {}) == before
 
 
+@time_machine.travel(NOW, tick=False)
+def test_export_queries_do_not_grow_with_rows(world: World, client: Client) -> None:
+    client.force_login(world.alice)
+
+    def export_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            xlsx_rows(client.get(URL, {"format": "xlsx"}))
+        return len(ctx)
+
+    before = export_queries()
+    _bulk(world, 60, 0)
+    Appeal.objects.filter(tracking_code__startswith="BULK").update(handler=world.bob)
+    assert export_queries() == before
+
+
 def test_bad_dates_are_refused_with_a_message(world: World, client: Client) -> None:
     client.force_login(world.alice)
     response = client.get(URL, {"from": "2026-03-10", "to": "2026-03-01"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -247,6 +247,17 @@ def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Any) -> Appe
     )
 
 
+def appeals_export_callers(*, actor: Any, rows: int, filters: dict[str, Any]) -> None:
+    """Allow and record an export of callers' full names and phones (`appeal.export_callers`): every full
+    view of personal data is recorded (docs/security.md), with the filters that select the rows and their
+    number. Refused (PermissionDenied, nothing recorded) unless `stats.can_export_callers(actor)`."""
+    from minhu.appeals.stats import can_export_callers
+
+    if not can_export_callers(actor):
+        raise PermissionDenied
+    event_record(actor=actor, verb="appeal.export_callers", after={"rows": rows, "filters": filters})
+
+
 __all__ = [
     "OPEN_STATES",
     "Conflict",
@@ -259,5 +270,6 @@ __all__ = [
     "appeal_return",
     "appeal_start",
     "appeal_transfer",
+    "appeals_export_callers",
     "deadlines_for",
 ]

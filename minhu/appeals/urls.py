@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from minhu.appeals import inbound, views
+from minhu.appeals import inbound, views, views_stats
 
 app_name = "appeals"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/photo/<int:attachment>/", views.photo, name="photo"),
     path("<int:pk>/<str:action>/", views.act, name="act"),
+    path("stats/", views_stats.stats, name="stats"),
+    path("ranking/", views_stats.ranking_page, name="ranking"),
+    path("list/", views_stats.appeal_list_page, name="list"),
 ]

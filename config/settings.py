@@ -281,6 +281,9 @@ APPEAL_RATE_WEIGHTS = tuple(float(w) for w in env_list("APPEAL_RATE_WEIGHTS", "3
 # with this shared secret; without it the endpoint answers 404. Messages whose category cannot be told from
 # their words go to the fallback category.
 WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
+# A caller's "not resolved / not satisfied" reopens the appeal this many times at most; after that the verdict
+# is recorded as given and the appeal closed out (it counts against the rates instead).
+APPEALS_MAX_REOPENS = int(env("APPEALS_MAX_REOPENS", "2"))
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------

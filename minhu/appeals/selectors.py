@@ -22,7 +22,7 @@ TIMELINE_LABELS = {
     "appeal.respond": _("The person responsible has been in touch"),
     "appeal.start": _("Being handled"),
     "appeal.resolve": _("Reported as resolved"),
-    "appeal.rate_close": _("Confirmed by the caller and closed out"),
+    "appeal.rate_close": _("Rated by the caller and closed out"),
     "appeal.reopen": _("Reopened: the caller was not satisfied"),
     "appeal.answer_on_spot": _("Answered and closed"),
     "appeal.return": _("Returned for re-dispatch"),
@@ -109,7 +109,10 @@ def workbench_for(user: Any, *, now: datetime | None = None) -> Workbench:
 
 
 def flag(appeal: Appeal, now: datetime) -> str:
-    """overdue / due-soon (within 24 h) / '' for the workbench."""
+    """overdue / due-soon (within 24 h) / '' for the workbench. A resolved appeal waits for its caller's
+    rating, not for its handler: it carries no flag."""
+    if appeal.state not in (State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS):
+        return ""
     due = appeal.resolution_due_at
     if appeal.state in (State.DISPATCHED,) and appeal.response_due_at and appeal.response_due_at < now:
         return "overdue"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -55,6 +56,7 @@ def _transition(
     verb: str,
     changes: dict[str, Any] | None = None,
     note: str = "",
+    actor_label: str | None = None,
 ) -> Appeal:
     if appeal.state not in allowed:
         raise InvalidTransition(
@@ -81,7 +83,15 @@ def _transition(
             for d in (before, after):
                 if key in d and hasattr(d[key], "pk"):
                     d[key] = d[key].pk
-        event_record(actor=actor, verb=verb, target=appeal, before=before, after=after, note=note)
+        event_record(
+            actor=actor,
+            actor_label=actor_label,
+            verb=verb,
+            target=appeal,
+            before=before,
+            after=after,
+            note=note,
+        )
     return appeal
 
 
@@ -154,21 +164,28 @@ def appeal_rate(
     *, appeal: Appeal, resolved_ok: bool, satisfaction: str, comment: str = "", actor: Any = None
 ) -> Appeal:
     """The caller's verdict. Resolved and (basically) satisfied closes the appeal out (销号); otherwise it is
-    reopened to its handler with fresh deadlines and counted as a reopen."""
+    reopened to its handler with fresh deadlines and counted as a reopen — up to
+    `settings.APPEALS_MAX_REOPENS` times, after which the verdict is recorded as it is and the appeal closed
+    (the dissatisfaction counts against the rates instead of reopening for ever). A caller without a login
+    is recorded as "caller"."""
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied you are.")})
     if len(comment) > 1000:
         raise ValidationError({"rating_comment": _("At most 1000 characters.")})
     now = timezone.now()
-    if resolved_ok and satisfaction != Satisfaction.NOT:
+    label = None if actor is not None else "caller"
+    satisfied = resolved_ok and satisfaction != Satisfaction.NOT
+    if satisfied or appeal.reopen_count >= settings.APPEALS_MAX_REOPENS:
         return _transition(
             appeal=appeal,
             allowed=[State.RESOLVED],
             to=State.CLOSED,
             actor=actor,
+            actor_label=label,
             verb="appeal.rate_close",
+            note="" if satisfied else comment,
             changes={
-                "resolved_ok": True,
+                "resolved_ok": resolved_ok,
                 "satisfaction": satisfaction,
                 "rating_comment": comment,
                 "confirmed_at": now,
@@ -181,9 +198,11 @@ def appeal_rate(
         allowed=[State.RESOLVED],
         to=State.DISPATCHED,
         actor=actor,
+        actor_label=label,
         verb="appeal.reopen",
         note=comment,
         changes={
+            "result": "",
             "resolved_ok": resolved_ok,
             "satisfaction": satisfaction,
             "rating_comment": comment,
@@ -228,7 +247,7 @@ def appeal_return(*, appeal: Appeal, reason: str, actor: Any) -> Appeal:
         actor=actor,
         verb="appeal.return",
         note=reason.strip(),
-        changes={"handler": None, "return_count": F("return_count") + 1},
+        changes={"handler": None, "department": "", "return_count": F("return_count") + 1},
     )
 
 

@@ -65,7 +65,7 @@ def test_report_handle_rate_close_on_a_phone(
     page.wait_for_selector("[data-state='closed']")
     assert page.locator("[data-state]").inner_text() == "已销号"
     timeline = page.locator(".timeline").inner_text()
-    for step in ["已受理", "已派给责任人", "责任人已联系", "正在办理", "已报告办结", "来电人确认，已销号"]:
+    for step in ["已受理", "已派给责任人", "责任人已联系", "正在办理", "已报告办结", "来电人评价，已销号"]:
         assert step in timeline
     assert "13812348000" not in page.content()  # the public page shows no personal data
 

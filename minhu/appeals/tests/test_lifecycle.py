@@ -4,7 +4,7 @@ refused and change nothing."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -166,3 +166,41 @@ def test_two_simultaneous_transitions_exactly_one_wins(ordinary: Category, carol
 def test_deadlines_from_a_reused_calendar_are_the_same(ordinary: Category) -> None:
     start = datetime(2026, 9, 30, 16, 0, tzinfo=SH)  # into the National Day holiday
     assert deadlines_for(ordinary, start, calendar=work_calendar()) == deadlines_for(ordinary, start)
+
+
+def test_dissatisfaction_reopens_at_most_the_configured_times(
+    ordinary: Category, carol: User, settings: Any
+) -> None:
+    settings.APPEALS_MAX_REOPENS = 1
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+
+    def handle_and_rate() -> Appeal:
+        a = appeal_respond(appeal=Appeal.objects.get(pk=appeal.pk), actor=carol)
+        a = appeal_resolve(appeal=a, result="已处理", actor=carol)
+        return appeal_rate(appeal=a, resolved_ok=False, satisfaction=Satisfaction.NOT, comment="还是没修好")
+
+    first = handle_and_rate()
+    assert (first.state, first.reopen_count, first.result) == (State.DISPATCHED, 1, "")
+    second = handle_and_rate()
+    assert (second.state, second.reopen_count, second.satisfaction) == (State.CLOSED, 1, Satisfaction.NOT)
+    assert second.resolved_ok is False
+    closing = Event.objects.for_target(appeal).get(verb="appeal.rate_close")
+    assert (closing.actor_label, closing.note) == ("caller", "还是没修好")
+
+
+def test_a_return_clears_the_department(ordinary: Category, carol: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=None, department="供电公司", actor=None)
+    appeal = appeal_return(appeal=appeal, reason="不是供电问题", actor=carol)
+    assert (appeal.state, appeal.department) == (State.SUBMITTED, "")
+
+
+def test_a_resolved_appeal_waiting_for_its_rating_is_not_flagged(ordinary: Category, carol: User) -> None:
+    from minhu.appeals.selectors import flag
+
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    appeal = appeal_resolve(appeal=appeal_respond(appeal=appeal, actor=carol), result="好了", actor=carol)
+    assert appeal.resolution_due_at is not None
+    assert flag(appeal, appeal.resolution_due_at + timedelta(days=3)) == ""
+    reopened = appeal_rate(appeal=appeal, resolved_ok=False, satisfaction=Satisfaction.NOT)
+    assert reopened.response_due_at is not None
+    assert flag(reopened, reopened.response_due_at + timedelta(hours=1)) == "overdue"

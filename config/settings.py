@@ -271,7 +271,11 @@ NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
     "wechat": _gateway("WECHAT"),
 }
 # Jobs the worker queues on a timer (one worker at a time holds the scheduler lease).
-PERIODIC_TASKS = ["minhu.core.tasks.deliver_notifications", "minhu.appeals.tasks.escalate_appeals"]
+PERIODIC_TASKS = [
+    "minhu.core.tasks.deliver_notifications",
+    "minhu.core.tasks.send_digests",
+    "minhu.appeals.tasks.escalate_appeals",
+]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 
 # --- appeals: weights of response, resolution and satisfaction rates in the composite score (one county

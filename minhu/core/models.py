@@ -215,6 +215,8 @@ class Notification(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        HELD = "held", _("Held for the daily digest")
+        DIGESTED = "digested", _("Sent in a daily digest")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -264,3 +266,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.subject}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choice of a daily digest instead of one message per event on the outside channels (SMS,
+    email, WeChat). The in-app inbox is always immediate; urgent messages are never held."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    digest = models.BooleanField(_("daily digest"), default=False)
+    digest_hour = models.PositiveSmallIntegerField(_("digest hour"), default=18)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(digest_hour__lte=23), name="core_pref_digest_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'digest' if self.digest else 'each'}"

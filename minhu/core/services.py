@@ -9,12 +9,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minhu.core import context
-from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat, Notification
+from minhu.core.models import (
+    CalendarDay,
+    CalendarYear,
+    Event,
+    Heartbeat,
+    Notification,
+    NotificationPreference,
+)
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -127,14 +136,21 @@ def notification_send(
     url: str = "",
     payload: dict[str, Any] | None = None,
     dedupe_key: str,
+    urgent: bool = False,
 ) -> list[Notification]:
     """Queue one message on each channel (default: in-app). Call it inside the transaction of its cause: the
     rows commit with it, and delivery is queued once the transaction commits.
 
     `dedupe_key` names the message (e.g. `appeal:42:escalated:level2:user7`); queuing the same key again does
-    nothing, so retries of the cause never send twice.
+    nothing, so retries of the cause never send twice. For a recipient who chose the daily digest, messages
+    on the outside channels are held for it (`notification_digests_send`) unless `urgent`.
     """
     created = []
+    held = (
+        not urgent
+        and recipient is not None
+        and NotificationPreference.objects.filter(user=recipient, digest=True).exists()
+    )
     for channel in channels or [Notification.Channel.INAPP]:
         key = f"{dedupe_key}:{channel}"
         notification, is_new = Notification.objects.get_or_create(
@@ -151,6 +167,8 @@ def notification_send(
                 # in-app messages are delivered by being written
                 "state": Notification.State.SENT
                 if channel == Notification.Channel.INAPP
+                else Notification.State.HELD
+                if held
                 else Notification.State.PENDING,
                 "sent_at": timezone.now() if channel == Notification.Channel.INAPP else None,
             },
@@ -162,6 +180,86 @@ def notification_send(
 
         transaction.on_commit(lambda: deliver_notifications.enqueue())
     return created
+
+
+def notification_preference_set(*, user: Any, digest: bool, digest_hour: int = 18) -> NotificationPreference:
+    """Choose a daily digest (at `digest_hour`, local time) or one message per event. Recorded."""
+    if not 0 <= digest_hour <= 23:
+        raise ValidationError({"digest_hour": _("An hour from 0 to 23.")})
+    pref, _created = NotificationPreference.objects.get_or_create(user=user)
+    before = {"digest": pref.digest, "digest_hour": pref.digest_hour}
+    after = {"digest": digest, "digest_hour": digest_hour}
+    if before != after:
+        pref.digest, pref.digest_hour = digest, digest_hour
+        pref.save(update_fields=["digest", "digest_hour"])
+        event_record(actor=user, verb="notification.preference", target=pref, before=before, after=after)
+    if not digest:  # whatever was held goes out now
+        Notification.objects.filter(recipient=user, state=Notification.State.HELD).update(
+            state=Notification.State.PENDING, next_attempt_at=timezone.now()
+        )
+    return pref
+
+
+def notification_digests_send(*, now: datetime | None = None) -> int:
+    """For every recipient whose digest hour has come today (local time), one digest per channel of the
+    messages held for them; the held rows become `digested` in the same transaction. Safe to run again or in
+    two workers at once: the digest's key names the recipient, channel and day, and a held row is claimed
+    only once. Returns how many digests were queued."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    sent = 0
+    groups = (
+        Notification.objects.filter(state=Notification.State.HELD, created_at__lte=now)
+        .values_list("recipient_id", "channel")
+        .distinct()
+    )
+    prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in={r for r, _c in groups})}
+    for recipient_id, channel in list(groups):
+        pref = prefs.get(recipient_id)
+        if pref is not None and pref.digest and local.hour < pref.digest_hour:
+            continue  # not yet today
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(skip_locked=True)
+                .filter(recipient_id=recipient_id, channel=channel, state=Notification.State.HELD)
+                .order_by("created_at", "id")
+            )
+            ids = [n.pk for n in rows]
+            if not ids or Notification.objects.filter(pk__in=ids, state=Notification.State.HELD).update(
+                state=Notification.State.DIGESTED
+            ) != len(ids):
+                continue
+            lines = [f"· {n.subject}" + (f" {n.url}" if n.url else "") for n in rows]
+            notification_send(
+                recipient=rows[0].recipient,
+                channels=[channel],
+                kind="digest",
+                subject=_("%(n)d messages today") % {"n": len(rows)},
+                body="\n".join(lines),
+                dedupe_key=f"digest:{recipient_id}:{local:%Y-%m-%d}:{rows[-1].pk}",
+                urgent=True,
+            )
+            sent += 1
+    return sent
+
+
+def notification_retry(*, notification_id: int, actor: Any) -> bool:
+    """Give a failed message another round of attempts (staff, from the failures page). Recorded."""
+    n = Notification.objects.filter(pk=notification_id, state=Notification.State.FAILED).update(
+        state=Notification.State.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if n:
+        event_record(
+            actor=actor,
+            verb="notification.retry",
+            target=Notification.objects.get(pk=notification_id),
+            before={"state": "failed"},
+            after={"state": "pending"},
+        )
+        from minhu.core.tasks import deliver_notifications
+
+        transaction.on_commit(lambda: deliver_notifications.enqueue())
+    return bool(n)
 
 
 def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:

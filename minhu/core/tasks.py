@@ -13,3 +13,11 @@ from minhu.core.outbox import outbox_deliver_due
 def deliver_notifications() -> dict[str, int]:
     """Deliver due notifications (queued after each commit that adds some, and swept periodically)."""
     return asdict(outbox_deliver_due())
+
+
+@task()
+def send_digests() -> dict[str, int]:
+    """Queue the daily digests whose hour has come (idempotent; see notification_digests_send)."""
+    from minhu.core.services import notification_digests_send
+
+    return {"digests": notification_digests_send()}

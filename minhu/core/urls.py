@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/preference/", views.notification_preference, name="notification_preference"),
+    path("inbox/failures/", views.delivery_failures, name="delivery_failures"),
 ]

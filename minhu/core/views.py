@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from minhu.accounts.roles import Role
 from minhu.core.http import HtmxHttpRequest
-from minhu.core.models import Notification
+from minhu.core.models import Notification, NotificationPreference
 from minhu.core.selectors import health_read
-from minhu.core.services import notification_mark_read
+from minhu.core.services import notification_mark_read, notification_preference_set, notification_retry
 from minhu.core.workdays import years_without_schedule
 
 
@@ -43,6 +49,49 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+@require_POST
+def notification_preference(request: HtmxHttpRequest) -> HttpResponse:
+    """The inbox's "daily digest" choice."""
+    raw_hour = request.POST.get("digest_hour", "18")
+    try:
+        notification_preference_set(
+            user=request.user,
+            digest=request.POST.get("digest") == "on",
+            digest_hour=int(raw_hour) if raw_hour.isdigit() else -1,
+        )
+        messages.success(request, _("Saved."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("core:inbox")
+
+
+@login_required
+def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
+    """Messages that could not be delivered after every retry, or are still being retried, for the staff who
+    run the platform (street and district staff, administrators); POST gives one another try."""
+    user: Any = request.user
+    if not (user.is_superuser or user.roles() & {Role.STREET_STAFF, Role.DISTRICT_STAFF}):
+        raise Http404
+    if request.method == "POST":
+        raw = request.POST.get("id", "")
+        if raw.isdigit():
+            notification_retry(notification_id=int(raw), actor=user)
+            messages.success(request, _("Queued for another try."))
+        return redirect("core:delivery_failures")
+    failed = list(
+        Notification.objects.filter(state=Notification.State.FAILED)
+        .select_related("recipient")
+        .order_by("-created_at")[:200]
+    )
+    retrying = list(
+        Notification.objects.filter(state=Notification.State.PENDING, attempts__gt=0)
+        .select_related("recipient")
+        .order_by("next_attempt_at")[:200]
+    )
+    return render(request, "core/delivery_failures.html", {"failed": failed, "retrying": retrying})
+
+
+@login_required
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
     """The user's in-app notifications, newest first; POST marks them read (all, or the one given)."""
     if request.method == "POST":
@@ -53,4 +102,5 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     items = list(Notification.objects.inbox(request.user).order_by("-created_at", "-id")[:100])
     unread = sum(1 for n in items if n.read_at is None)
     template = "core/_inbox_list.html" if request.htmx else "core/inbox.html"
-    return render(request, template, {"items": items, "unread": unread})
+    pref = NotificationPreference.objects.filter(user_id=request.user.pk or 0).first()
+    return render(request, template, {"items": items, "unread": unread, "pref": pref})

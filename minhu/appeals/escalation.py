@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.appeals.models import Appeal, State
+from minhu.appeals.models import Appeal, State, Urgency
 from minhu.core import failpoints
 from minhu.core.services import event_record, notification_send
 
@@ -115,6 +115,7 @@ def _notify(appeal: Appeal, user: Any, kind: str, subject: str, key: str) -> Non
         body=appeal.description[:200],
         url=reverse("appeals:detail", args=[appeal.pk]),
         dedupe_key=f"appeal:{appeal.pk}:{_cycle(appeal)}:{key}:u{user.pk}",
+        urgent=appeal.category.urgency == Urgency.EMERGENCY,  # never held for a daily digest
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
@@ -47,6 +48,9 @@ def make_persona(name: str) -> User:
     existing = User.objects.filter(username=name).first()
     if existing is not None:
         return existing
+    # The role groups come from a data migration, which a transactional test's flush empties: without
+    # them a persona created by a later test would silently have no role.
+    Group.objects.get_or_create(name=role.value)
     return user_create(
         username=name,
         password=PASSWORD,

@@ -295,9 +295,7 @@ def staff_voucher(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     response = HttpResponse(bytes(voucher.content), content_type=voucher.content_type)
     response["Content-Disposition"] = content_disposition_header(download, filename) or "inline"
     # Shown on its own, never as part of the site: no scripts, no forms, whatever the file holds.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
+    response["Content-Security-Policy"] = VOUCHER_CSP
     response["Cache-Control"] = "private, no-store"
     return response
 

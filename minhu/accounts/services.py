@@ -40,7 +40,7 @@ def user_create(
     user.save()
     role_values = sorted(r.value for r in roles)
     if role_values:
-        user.groups.set(Group.objects.filter(name__in=role_values))
+        user.groups.set(_role_groups(role_values))
     event_record(
         actor=actor,
         verb="user.create",
@@ -50,6 +50,12 @@ def user_create(
     return user
 
 
+def _role_groups(names: list[str]) -> list[Group]:
+    """The role groups, created if missing (a role is a fixed name; a database emptied and rebuilt without
+    its data migration must not silently drop a role)."""
+    return [Group.objects.get_or_create(name=name)[0] for name in names]
+
+
 @transaction.atomic
 def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
     """Replace a user's roles; records `user.roles` with before and after."""
@@ -57,7 +63,7 @@ def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
     after = sorted(r.value for r in roles)
     if before == after:
         return user
-    user.groups.set(Group.objects.filter(name__in=after))
+    user.groups.set(_role_groups(after))
     event_record(
         actor=actor,
         verb="user.roles",

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "minhu.accounts",
     "minhu.grid",
     "minhu.appeals",
+    "minhu.open311",
     "minhu.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -293,6 +294,11 @@ APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "minhu@localhost")
+
+# --- Open311 GeoReport v2 at /open311/v2/ (docs/open311.md): the jurisdiction_id this endpoint answers to
+# (a request may omit it; one naming another jurisdiction gets 404), and the contact its discovery shows.
+OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION", "minhu")
+OPEN311_CONTACT = env("OPEN311_CONTACT", DEFAULT_FROM_EMAIL)
 
 # --- logging -----------------------------------------------------------------------------------------
 LOGGING = {

@@ -94,11 +94,14 @@ def test_run_serves_the_chinese_login_page_and_is_safe_to_repeat(tmp_path: Path)
             status, html = _get(f"http://127.0.0.1:{port}/accounts/login/")
             assert status == 200
             assert "登录</h1>" in html
+            status, listed = _get(f"http://127.0.0.1:{port}/open311/v2/requests.json")
+            assert len(json.loads(listed)) == 2  # the demo Open311 client's two requests
         finally:
             proc.terminate()
             out, _ = proc.communicate(timeout=30)
         assert f"Minhu is running at http://127.0.0.1:{port}/" in out
         assert "admin          Minhu@2026     系统管理员" in out
+        assert "Open311 api_key: m311_demo-key-Minhu2026" in out.splitlines()  # a line of its own
         counts.append(_row_counts(tmp_path))
     # Both runs used the same database; the second added no demo rows (events aside: logins are events).
     assert counts[0] == counts[1]

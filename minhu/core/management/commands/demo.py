@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from minhu.core.demoload import demo_load
+from minhu.core.demoload import demo_load, demo_notes
 
 
 class Command(BaseCommand):
@@ -15,3 +15,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         for username, password, role in demo_load():
             self.stdout.write(f"{username:<14} {password:<14} {role}")
+        for line in demo_notes():
+            self.stdout.write(line)

@@ -31,11 +31,13 @@ class Command(BaseCommand):
         call_command("i18n", "compile", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         logins: list[tuple[str, str, str]] = []
+        notes: list[str] = []
         if options["demo"]:
-            from minhu.core.demoload import demo_load
+            from minhu.core.demoload import demo_load, demo_notes
 
             self.stdout.write("Loading demo data…")
             logins = demo_load()
+            notes = demo_notes()
 
         env = dict(os.environ, MINHU_BIND=options["bind"])
         procs = [
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo logins (user name / password / role):")
             for username, password, role in logins:
                 self.stdout.write(f"  {username:<14} {password:<14} {role}")
+        for line in notes:
+            self.stdout.write(line)
         self.stdout.write("Press Ctrl+C to stop.")
         sys.stdout.flush()
         self._supervise(procs)

@@ -75,6 +75,13 @@ class RateForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    phone_tail = forms.CharField(
+        label=_("Last four digits of the phone you gave"),
+        required=False,
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
+        help_text=_("So that only the caller rates"),
+    )
 
 
 class TrackForm(forms.Form):

@@ -109,16 +109,30 @@ def track(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "qr_svg": segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of this page")),
         "track_url": url,
         "rate_form": RateForm() if appeal.state == State.RESOLVED else None,
+        "needs_tail": bool(appeal.caller_phone)
+        and not (appeal.caller_id is not None and appeal.caller_id == request.user.pk),
         "is_new": request.GET.get("new") == "1",
     }
     return render(request, "appeals/track.html", context)
+
+
+def _rater_ok(request: HtmxHttpRequest, appeal: Appeal, tail: str) -> bool:
+    """Only the caller rates: the caller's own login, or whoever knows the last four digits of the phone
+    given with the matter (the tracking code alone is not enough: Open311 lists codes publicly). An appeal
+    given without a phone can be rated with its code."""
+    if appeal.caller_id is not None and appeal.caller_id == request.user.pk:
+        return True
+    phone = "".join(ch for ch in appeal.caller_phone if ch.isdigit())
+    return not phone or tail.strip() == phone[-4:]
 
 
 @require_POST
 def rate(request: HtmxHttpRequest, code: str) -> HttpResponse:
     appeal = get_object_or_404(Appeal, tracking_code=code)
     form = RateForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and not _rater_ok(request, appeal, form.cleaned_data["phone_tail"]):
+        messages.error(request, _("The last four digits do not match the phone given with this matter."))
+    elif form.is_valid():
         try:
             appeal_rate(
                 appeal=appeal,

@@ -61,6 +61,7 @@ def test_report_handle_rate_close_on_a_phone(
     page.goto(track_url)
     page.get_by_label("是", exact=True).check()
     page.get_by_label("满意", exact=True).check()
+    page.get_by_label("您留的电话后四位").fill("8000")
     page.get_by_role("button", name="提交评价").click()
     page.wait_for_selector("[data-state='closed']")
     assert page.locator("[data-state]").inner_text() == "已销号"

@@ -411,3 +411,18 @@ def test_one_tap_on_the_workbench_answers_with_the_item(
     )
     assert again["X-Minhu-Outcome"] == "409"
     assert "Someone else acted on this appeal" in again.content.decode()
+
+
+def test_only_the_caller_rates(client: Client, staffed: Tree, ordinary: Category, carol: User) -> None:
+    from minhu.appeals.services import appeal_resolve, appeal_respond
+
+    appeal = _submit(ordinary, household=staffed.hh_a1, caller_phone="13812348000")
+    appeal = appeal_resolve(appeal=appeal_respond(appeal=appeal, actor=carol), result="修好了", actor=carol)
+    url = reverse("appeals:rate", args=[appeal.tracking_code])
+    vote = {"resolved_ok": "yes", "satisfaction": "satisfied"}
+    client.post(url, {**vote, "phone_tail": "1234"})  # someone who only knows the code
+    appeal.refresh_from_db()
+    assert appeal.state == State.RESOLVED
+    client.post(url, {**vote, "phone_tail": "8000"})
+    appeal.refresh_from_db()
+    assert appeal.state == State.CLOSED

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "minhu.accounts",
     "minhu.grid",
     "minhu.appeals",
+    "minhu.mobilise",
     "minhu.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -271,7 +272,7 @@ NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
     "wechat": _gateway("WECHAT"),
 }
 # Jobs the worker queues on a timer (one worker at a time holds the scheduler lease).
-PERIODIC_TASKS = ["minhu.core.tasks.deliver_notifications"]
+PERIODIC_TASKS = ["minhu.core.tasks.deliver_notifications", "minhu.mobilise.tasks.care_visits_sweep"]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 
 # --- appeals: weights of response, resolution and satisfaction rates in the composite score (one county
@@ -282,6 +283,10 @@ APPEAL_RATE_WEIGHTS = tuple(float(w) for w in env_list("APPEAL_RATE_WEIGHTS", "3
 # their words go to the fallback category.
 WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
+
+# --- care visits (未呼先应): days after a visit falls due before the household's 包户 party member is
+# reminded, and between each further step up the chain (docs/mobilise.md).
+CARE_VISIT_GRACE_DAYS = int(env("CARE_VISIT_GRACE_DAYS", "2"))
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sunshine/", include("minhu.ledger.urls")),
     path("grid/", include("minhu.grid.urls")),
     path("appeals/", include("minhu.appeals.urls")),
+    path("mobilise/", include("minhu.mobilise.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

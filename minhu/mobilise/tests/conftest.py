@@ -15,8 +15,10 @@ Like the grid tests, these compare messages in English; notifications are writte
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 
 from conftest import PASSWORD
 from minhu.accounts.models import User
@@ -25,6 +27,14 @@ from minhu.accounts.services import user_create
 from minhu.grid.models import PartyMember, Person
 from minhu.grid.services import party_member_set, person_create, person_link_user, post_create
 from minhu.grid.tests.conftest import START, Tree, _english, build_tree, staffed, tree  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(db: Any) -> None:
+    """The role groups come from a data migration, and a transactional test's flush removes them: put them
+    back before any persona is made, or a persona made after such a test would have no role."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
 
 
 def make_user(username: str, display: str, role: Role) -> User:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "minhu.grid",
     "minhu.appeals",
     "minhu.open311",
+    "minhu.mobilise",
     "minhu.ledger",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -276,6 +277,7 @@ PERIODIC_TASKS = [
     "minhu.core.tasks.deliver_notifications",
     "minhu.core.tasks.send_digests",
     "minhu.appeals.tasks.escalate_appeals",
+    "minhu.mobilise.tasks.care_visits_sweep",
 ]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 
@@ -290,6 +292,10 @@ WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
 # is recorded as given and the appeal closed out (it counts against the rates instead).
 APPEALS_MAX_REOPENS = int(env("APPEALS_MAX_REOPENS", "2"))
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
+
+# --- care visits (未呼先应): days after a visit falls due before the household's 包户 party member is
+# reminded, and between each further step up the chain (docs/mobilise.md).
+CARE_VISIT_GRACE_DAYS = int(env("CARE_VISIT_GRACE_DAYS", "2"))
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("grid/", include("minhu.grid.urls")),
     path("appeals/", include("minhu.appeals.urls")),
     path("open311/v2/", include("minhu.open311.urls")),
+    path("mobilise/", include("minhu.mobilise.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -70,6 +70,28 @@ def problems(path: Path) -> list[str]:
     return out
 
 
+def clashes(paths: list[Path]) -> list[str]:
+    """The same source text translated differently in two catalogues of one language. Django merges all
+    catalogues into one, so only one translation would show everywhere (the first app's in
+    INSTALLED_APPS): give one of them a context (pgettext) or use the same words."""
+    seen: dict[tuple[str, str | None, str], tuple[Path, str]] = {}
+    out = []
+    for path in paths:
+        lang = path.parts[-3]
+        for entry in polib.pofile(str(path)):
+            if entry.obsolete or entry.msgid_plural or not entry.msgstr:
+                continue
+            key = (lang, entry.msgctxt, entry.msgid)
+            if key in seen and seen[key][1] != entry.msgstr:
+                other, text = seen[key]
+                out.append(
+                    f"{path}: {entry.msgid[:60]!r} is {entry.msgstr!r} here but {text!r} in {other}: "
+                    "only one can show"
+                )
+            seen.setdefault(key, (path, entry.msgstr))
+    return out
+
+
 class Command(BaseCommand):
     help = "Compile, update or check the zh-hans and en message catalogues."
 
@@ -92,6 +114,7 @@ class Command(BaseCommand):
             try:
                 self._update(fill_english=False)
                 found = [msg for path in catalogues() for msg in problems(path)]
+                found += clashes(catalogues())
             finally:
                 for original, copy in saved.items():
                     shutil.copy2(copy, original)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -305,6 +306,24 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "minhu@localhost")
 # (a request may omit it; one naming another jurisdiction gets 404), and the contact its discovery shows.
 OPEN311_JURISDICTION_ID = env("OPEN311_JURISDICTION", "minhu")
 OPEN311_CONTACT = env("OPEN311_CONTACT", DEFAULT_FROM_EMAIL)
+
+# --- JSON API at /api/v1/ (docs/api.md): requests allowed per client in a window, as "count/period"
+# (s, min, h, day). Public calls count by address, token calls by token. Counts are kept in the "throttle"
+# cache: a directory under DATA_DIR, so that every server process counts against the same limit.
+API_RATE_PUBLIC = env("API_RATE_PUBLIC", "60/min")
+API_RATE_TOKEN = env("API_RATE_TOKEN", "600/min")
+NINJA_PAGINATION_MAX_LIMIT = 100
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+        if TESTING
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache" / "throttle"),
+        }
+    ),
+}
 
 # --- logging -----------------------------------------------------------------------------------------
 LOGGING = {

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from minhu.accounts.models import User
+from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, token_hash
 from minhu.accounts.roles import Role
 from minhu.core.services import event_record
 
@@ -72,3 +77,75 @@ def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
         after={"roles": after},
     )
     return user
+
+
+TOKEN_START = "mhu_"  # noqa: S105 (a prefix that tells Minhu tokens apart, not a secret)
+
+
+@transaction.atomic
+def token_issue(
+    *,
+    user: User,
+    name: str,
+    scopes: Iterable[Scope | str],
+    actor: Any,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Make a JSON API token for `user` with `scopes`. Returns the token row and the plaintext, which is
+    stored nowhere (only its hash): show it once. Records `api_token.issue`."""
+    wanted = sorted({str(s) for s in scopes})
+    unknown = [s for s in wanted if s not in Scope.values]
+    if not wanted or unknown:
+        raise ValidationError(
+            {"scopes": _("Choose one or more of: %(known)s.") % {"known": ", ".join(Scope.values)}}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    plain = TOKEN_START + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        scopes=wanted,
+        key_prefix=plain[:TOKEN_PREFIX_LENGTH],
+        key_hash=token_hash(plain),
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    event_record(
+        actor=actor,
+        verb="api_token.issue",
+        target=token,
+        after={"user": user.pk, "name": token.name, "scopes": wanted, "key_prefix": token.key_prefix},
+    )
+    return token, plain
+
+
+def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
+    """Revoke a token: from now on it is refused (401). Revoking a revoked token raises ValidationError."""
+    with transaction.atomic():
+        done = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if done != 1:
+            raise ValidationError(_("This token is already revoked."), code="revoked")
+        token.refresh_from_db()
+        event_record(
+            actor=actor,
+            verb="api_token.revoke",
+            target=token,
+            before={"revoked": False},
+            after={"revoked": True, "key_prefix": token.key_prefix},
+        )
+    return token
+
+
+def token_authenticate(plain: str) -> ApiToken | None:
+    """The usable token with this plaintext, or None. Marks it used at most once a minute (no write per
+    request)."""
+    token = ApiToken.objects.usable().select_related("user").filter(key_hash=token_hash(plain)).first()
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -12,5 +12,6 @@ urlpatterns = [
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("2fa/setup/", views.twofactor_setup, name="2fa_setup"),
     path("2fa/verify/", views.twofactor_verify, name="2fa_verify"),
+    path("tokens/", views.api_tokens, name="api_tokens"),
     path("password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

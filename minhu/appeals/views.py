@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.accounts.roles import Role
+from minhu.appeals.actions import NotAllowed, appeal_act, candidates, may_dispatch
 from minhu.appeals.forms import (
     AppealForm,
     DispatchForm,
@@ -31,25 +31,11 @@ from minhu.appeals.forms import (
 )
 from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Kind, State
-from minhu.appeals.routing import candidates_for
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
-from minhu.appeals.services import (
-    Conflict,
-    appeal_answer_on_spot,
-    appeal_dispatch,
-    appeal_rate,
-    appeal_resolve,
-    appeal_respond,
-    appeal_return,
-    appeal_start,
-    appeal_transfer,
-)
+from minhu.appeals.services import Conflict, appeal_answer_on_spot, appeal_rate
 from minhu.core.http import HtmxHttpRequest
 from minhu.grid.models import Household
 from minhu.grid.selectors import units_visible_to
-
-# Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
-DISPATCH_ROLES = {Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF}
 
 # Where an intake error is shown on the form.
 _FIELD_FOR = {"location": "address", "household": "address", "channel": None, "idempotency_key": None}
@@ -161,24 +147,12 @@ def _visible(request: HtmxHttpRequest, pk: int) -> Appeal:
     return appeal
 
 
-def _may_dispatch(user: Any) -> bool:
-    return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
-
-
-def _candidates(appeal: Appeal, user: Any) -> list[Any]:
-    """Who the appeal can be sent to (routing.candidates_for) and the acting dispatcher."""
-    found = candidates_for(appeal)
-    if _may_dispatch(user) and all(u.pk != user.pk for u in found):
-        found.append(user)
-    return found
-
-
 @login_required
 def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     appeal = _visible(request, pk)
     is_handler = appeal.handler_id == request.user.pk
-    may_dispatch = _may_dispatch(request.user)
-    candidates = _candidates(appeal, request.user) if (may_dispatch or is_handler) and appeal.is_open else []
+    dispatcher = may_dispatch(request.user)
+    choices = candidates(appeal, request.user) if (dispatcher or is_handler) and appeal.is_open else []
     initial = {"version": appeal.version}
     return render(
         request,
@@ -188,20 +162,13 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "timeline": appeal_timeline(appeal, public=False),
             "resolve_form": ResolveForm(),
             "reason_form": ReasonForm(),
-            "dispatch_form": DispatchForm(candidates=candidates, initial=initial) if may_dispatch else None,
-            "transfer_form": TransferForm(candidates=candidates, initial=initial) if candidates else None,
+            "dispatch_form": DispatchForm(candidates=choices, initial=initial) if dispatcher else None,
+            "transfer_form": TransferForm(candidates=choices, initial=initial) if choices else None,
             "is_handler": is_handler,
-            "may_dispatch": may_dispatch,
+            "may_dispatch": dispatcher,
             "photos": list(appeal.attachments.all()),
         },
     )
-
-
-def _expect_version(appeal: Appeal, request: HtmxHttpRequest) -> None:
-    """The version the acting page showed: acting on what someone else has changed since is a conflict."""
-    raw = request.POST.get("version", "")
-    if raw.isdigit() and int(raw) != appeal.version:
-        raise Conflict()
 
 
 @login_required
@@ -210,50 +177,12 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     """One-tap actions. A refused or raced action changes nothing and says why."""
     appeal = _visible(request, pk)
     user = request.user
-    handler_actions = {"respond", "start", "resolve", "return"}
-    dispatcher_actions = {"dispatch", "answer"}
-    if action in handler_actions and appeal.handler_id != user.pk:
-        raise Http404
-    if action in dispatcher_actions and not _may_dispatch(user):
-        raise Http404
-    if action == "transfer" and not (appeal.handler_id == user.pk or _may_dispatch(user)):
-        raise Http404
-    if action not in handler_actions | dispatcher_actions | {"transfer"}:
-        raise Http404
     status = 200
     try:
-        _expect_version(appeal, request)
-        if action == "respond":
-            appeal_respond(appeal=appeal, actor=user, note=request.POST.get("note", "").strip()[:500])
-        elif action == "start":
-            appeal_start(appeal=appeal, actor=user)
-        elif action == "resolve":
-            appeal_resolve(appeal=appeal, result=request.POST.get("result", ""), actor=user)
-        elif action == "return":
-            appeal_return(appeal=appeal, reason=request.POST.get("reason", ""), actor=user)
-        elif action == "answer":
-            appeal_answer_on_spot(appeal=appeal, answer=request.POST.get("result", ""), actor=user)
-        else:
-            form: forms.Form
-            candidates = _candidates(appeal, user)
-            if action == "dispatch":
-                form = DispatchForm(request.POST, candidates=candidates)
-                if not form.is_valid():
-                    raise ValidationError(form.errors.get_json_data()["handler"][0]["message"])
-                appeal_dispatch(
-                    appeal=appeal,
-                    handler=form.cleaned_data["handler"],
-                    department=form.cleaned_data["department"].strip(),
-                    actor=user,
-                )
-            else:
-                form = TransferForm(request.POST, candidates=candidates)
-                if not form.is_valid():
-                    raise ValidationError([e for errs in form.errors.values() for e in errs])
-                appeal_transfer(
-                    appeal=appeal, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"], actor=user
-                )
+        appeal_act(appeal=appeal, actor=user, action=action, data=request.POST.dict())
         messages.success(request, _("Done."))
+    except NotAllowed as exc:
+        raise Http404 from exc
     except Conflict as exc:
         messages.error(request, str(exc))
         status = 409
@@ -294,7 +223,7 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def record(request: HtmxHttpRequest) -> HttpResponse:
     user: Any = request.user
-    if not (_may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
+    if not (may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
         raise Http404
     form = RecordForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from config.api import api
+
 urlpatterns = [
     path("", include("minhu.core.urls")),
     path("accounts/", include("minhu.accounts.urls")),
@@ -12,6 +14,7 @@ urlpatterns = [
     path("grid/", include("minhu.grid.urls")),
     path("appeals/", include("minhu.appeals.urls")),
     path("open311/v2/", include("minhu.open311.urls")),
+    path("api/v1/", api.urls),
     path("mobilise/", include("minhu.mobilise.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

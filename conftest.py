@@ -32,6 +32,15 @@ def _compiled_catalogues(django_db_blocker: Any) -> None:
     trans_real._default = None  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Every test starts with no request counted against the rate limits (the "throttle" cache is kept in
+    memory for the whole test process)."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
 PERSONAS: dict[str, tuple[Role, str]] = {
     "alice": (Role.STREET_STAFF, "王丽"),
     "bob": (Role.VILLAGE_CADRE, "李博"),

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from minhu.core.api import RateLimit
 from minhu.open311 import forms
 from minhu.open311.formats import CONTENT_TYPES, ApiError, Many, error_response, respond, w3c
 from minhu.open311.selectors import (
@@ -53,7 +54,8 @@ View = Callable[..., HttpResponse]
 
 def georeport(*methods: str) -> Callable[[View], View]:
     """A GeoReport call: the format from the extension (404 unless xml or json), the allowed methods, the
-    jurisdiction_id check, and any ApiError answered as the error list in the asked format."""
+    rate limit (the JSON API's public one, per client address: 429 with Retry-After), the jurisdiction_id
+    check, and any ApiError answered as the error list in the asked format."""
     allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
 
     def decorate(view: View) -> View:
@@ -66,6 +68,11 @@ def georeport(*methods: str) -> Callable[[View], View]:
                 if request.method not in allowed:
                     response = error_response(fmt, ApiError(405, f"use {' or '.join(methods)}"))
                     response["Allow"] = ", ".join(sorted(allowed))
+                    return response
+                limit = RateLimit()
+                if not limit.allow_request(request):
+                    response = error_response(fmt, ApiError(429, "too many requests: wait and try again"))
+                    response["Retry-After"] = str(max(1, int(limit.wait() or 1)))
                     return response
                 query = request.POST if request.method == "POST" else request.GET
                 forms.check_jurisdiction(query)

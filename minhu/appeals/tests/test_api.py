@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import caches
 from django.utils import timezone
 
 from minhu.accounts.models import ApiToken, Scope
@@ -17,11 +16,6 @@ from minhu.appeals.models import Appeal, Category, Channel, State
 from minhu.core.models import Event
 
 ALL = [Scope.GRID_READ, Scope.APPEALS_READ, Scope.APPEALS_WRITE, Scope.EVENTS_READ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> None:
-    caches["throttle"].clear()
 
 
 def bearer(user: Any, scopes: list[Scope] = ALL, **kw: Any) -> dict[str, str]:

@@ -551,3 +551,22 @@ def test_xml_carries_any_text_safely(georeport: GeoReport, ordinary: Category, a
     code = file_request(georeport, api_key, description='a < b & c > d "quoted" \x0b end')
     answer = georeport.request(code, "xml")
     assert answer.data[0]["description"] == 'a < b & c > d "quoted"  end'
+
+
+@FORMATS
+def test_too_many_calls_answer_429_as_an_error_list(
+    georeport: GeoReport, fmt: str, client: Any, settings: Any, ordinary: Category
+) -> None:
+    """Beyond the reference (which names 400, 403, 404): a client over the rate limit gets HTTP's own 429
+    with Retry-After, in the error-list shape, so that it waits instead of treating the call as its fault."""
+    settings.API_RATE_PUBLIC = "2/min"
+    assert georeport.services(fmt).status == 200
+    assert georeport.services(fmt).status == 200
+    response = client.get(f"/open311/v2/services.{fmt}")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "too many requests: wait and try again" in response.content.decode()
+    if fmt == "xml":
+        assert "<code>429</code>" in response.content.decode()
+    else:
+        assert response.json()[0]["code"] == 429

@@ -43,7 +43,8 @@ def test_issue_a_token_and_try_the_api_from_its_docs(
     page.locator(".opblock-summary-path", has_text="/api/v1/me").first.click()
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()
-    body = page.locator(".responses-wrapper .response .microlight").first
+    # The live response, not the schema's example that Swagger UI shows beneath it.
+    body = page.locator(".live-responses-table .response-col_description .microlight").first
     body.wait_for()
     assert '"username": "bob"' in body.inner_text()
     assert '"appeals:read"' in body.inner_text()

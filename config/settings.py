@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "minhu.accounts",
     "minhu.grid",
     "minhu.appeals",
+    "minhu.problems",
     "minhu.open311",
     "minhu.mobilise",
     "minhu.ledger",

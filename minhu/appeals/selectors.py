@@ -22,6 +22,7 @@ TIMELINE_LABELS = {
     "appeal.respond": _("The person responsible has been in touch"),
     "appeal.start": _("Being handled"),
     "appeal.resolve": _("Reported as resolved"),
+    "appeal.resolve_shared": _("Resolved with the shared problem it was part of"),
     "appeal.rate_close": _("Rated by the caller and closed out"),
     "appeal.reopen": _("Reopened: the caller was not satisfied"),
     "appeal.answer_on_spot": _("Answered and closed"),

@@ -160,6 +160,33 @@ def appeal_resolve(*, appeal: Appeal, result: str, actor: Any) -> Appeal:
     )
 
 
+def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Any, note: str = "") -> Appeal:
+    """The appeal was part of a shared matter (a problem on the problem list) that has been solved and struck
+    off: from wherever it stands in handling it is resolved with that result, and the caller is asked to
+    confirm and rate it like any other. Appeals already resolved, closed or linked as repeats are left
+    alone (returns them unchanged)."""
+    result = result.strip()
+    if not result:
+        raise ValidationError({"result": _("Say what was done.")})
+    if appeal.state not in (State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS):
+        return appeal
+    now = timezone.now()
+    return _transition(
+        appeal=appeal,
+        allowed=[State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS],
+        to=State.RESOLVED,
+        actor=actor,
+        verb="appeal.resolve_shared",
+        note=note,
+        changes={
+            "result": result[:4000],
+            "resolved_at": now,
+            "responded_at": appeal.responded_at or now,
+            "dispatched_at": appeal.dispatched_at or now,
+        },
+    )
+
+
 def appeal_rate(
     *, appeal: Appeal, resolved_ok: bool, satisfaction: str, comment: str = "", actor: Any = None
 ) -> Appeal:

@@ -31,6 +31,7 @@ from minhu.appeals.forms import (
 )
 from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Kind, State
+from minhu.appeals.panels import detail_panels
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
 from minhu.appeals.services import Conflict, appeal_answer_on_spot, appeal_rate
 from minhu.core.http import HtmxHttpRequest
@@ -167,6 +168,7 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "is_handler": is_handler,
             "may_dispatch": dispatcher,
             "photos": list(appeal.attachments.all()),
+            "panels": detail_panels(request, appeal),
         },
     )
 

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProblemsConfig(AppConfig):
+    """问题清单: shared problems of a community, merged from appeals, decided one at a time and struck off."""
+
+    name = "minhu.problems"
+    label = "problems"
+    verbose_name = _("Problem list")
+
+    def ready(self) -> None:
+        from minhu.appeals.panels import register_detail_panel
+        from minhu.problems.views import appeal_panel
+
+        register_detail_panel("problems", appeal_panel)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from minhu.problems.models import Problem, ProblemAppeal
 
 
-class LinkInline(admin.TabularInline):
+class LinkInline(admin.TabularInline[ProblemAppeal, Problem]):
     model = ProblemAppeal
     extra = 0
     raw_id_fields = ["appeal", "merged_by"]
@@ -13,7 +13,7 @@ class LinkInline(admin.TabularInline):
 
 
 @admin.register(Problem)
-class ProblemAdmin(admin.ModelAdmin):
+class ProblemAdmin(admin.ModelAdmin[Problem]):
     list_display = ["title", "unit", "state", "appeal_count", "last_seen"]
     list_filter = ["state", "source"]
     search_fields = ["title", "description"]

@@ -13,8 +13,12 @@ from minhu.problems.models import Problem
 
 class ProblemForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Village or community"), queryset=Unit.objects.none())
-    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("Shown on the public board: no names."))
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("Shown on the public board: no names.")
+    )
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000
+    )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
     appeals = forms.CharField(widget=forms.HiddenInput, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
@@ -29,7 +33,9 @@ class ProblemForm(forms.Form):
 
 class EditForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=4000
+    )
 
 
 class CloseForm(forms.Form):
@@ -46,8 +52,12 @@ class DismissForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Village or community"), queryset=Unit.objects.none(), required=False)
-    state = forms.ChoiceField(label=_("State"), choices=[("", _("All"))] + list(Problem.State.choices), required=False)
+    unit = forms.ModelChoiceField(
+        label=_("Village or community"), queryset=Unit.objects.none(), required=False
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *list(Problem.State.choices)], required=False
+    )
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:

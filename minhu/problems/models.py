@@ -81,7 +81,9 @@ class ProblemAppeal(models.Model):
     """An appeal merged into a problem. An appeal belongs to at most one problem; it keeps its own caller,
     lifecycle and rating."""
 
-    problem = models.ForeignKey(Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="links")
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("problem"), on_delete=models.CASCADE, related_name="links"
+    )
     appeal = models.OneToOneField(
         "appeals.Appeal", verbose_name=_("appeal"), on_delete=models.PROTECT, related_name="problem_link"
     )

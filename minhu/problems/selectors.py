@@ -33,9 +33,7 @@ def community_of(unit: Unit) -> Unit | None:
     """The village or community `unit` lies in (itself if it is one); None above that level."""
     if unit.kind in COMMUNITY_KINDS:
         return unit
-    return (
-        Unit.objects.filter(pk__in=path_ids(unit.path), kind__in=COMMUNITY_KINDS).order_by("-path").first()
-    )
+    return Unit.objects.filter(pk__in=path_ids(unit.path), kind__in=COMMUNITY_KINDS).order_by("-path").first()
 
 
 def can_manage(user: Any, unit: Unit) -> bool:
@@ -61,7 +59,7 @@ def problems_visible_to(user: Any) -> QuerySet[Problem]:
     return qs.filter(scope.unit_q("unit__") | Q(pk__in=_problems_above(scope.paths)))
 
 
-def _problems_above(paths: tuple[str, ...]) -> QuerySet[Problem]:
+def _problems_above(paths: tuple[str, ...]) -> Any:
     communities = [pk for p in paths for pk in path_ids(p)]
     return Problem.objects.filter(unit_id__in=communities).values("pk")
 
@@ -200,7 +198,9 @@ def similar_to(
     for match in corpus.similar(text, threshold=SUGGEST_THRESHOLD, limit=len(texts)):
         if match.index < len(appeals):
             a = appeals[match.index]
-            lift = 1 + PLACE_WEIGHT * (a.unit_id == unit.pk) + CATEGORY_WEIGHT * (a.category_id == category_id)
+            lift = (
+                1 + PLACE_WEIGHT * (a.unit_id == unit.pk) + CATEGORY_WEIGHT * (a.category_id == category_id)
+            )
             found.append(Similar(score=match.score * lift, appeal=a))
         else:
             p = problems[match.index - len(appeals)]

@@ -113,10 +113,13 @@ def _merge(problem: Problem, by: Any, appeals: list[Appeal]) -> int:
     prefix = problem.unit.path
     added: list[int] = []
     for appeal in appeals:
-        unit_path = appeal.unit.path if appeal.unit_id else ""
+        unit_path = appeal.unit.path if appeal.unit is not None else ""
         if not unit_path.startswith(prefix):
             raise ValidationError(
-                {"appeals": _("Appeal %(code)s is not from %(unit)s.") % {"code": appeal.tracking_code, "unit": problem.unit.name}}
+                {
+                    "appeals": _("Appeal %(code)s is not from %(unit)s.")
+                    % {"code": appeal.tracking_code, "unit": problem.unit.name}
+                }
             )
         link = ProblemAppeal.objects.filter(appeal=appeal).select_related("problem").first()
         if link is not None:
@@ -174,7 +177,11 @@ def problem_update(*, problem: Problem, by: Any, title: str, description: str) -
     problem.title, problem.description = title, description
     problem.save(update_fields=["title", "description"])
     event_record(
-        actor=by, verb="problem.update", target=problem, before=before, after={"title": title, "description": description}
+        actor=by,
+        verb="problem.update",
+        target=problem,
+        before=before,
+        after={"title": title, "description": description},
     )
     return problem
 
@@ -186,6 +193,7 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
     for appeal in appeals:
         if appeal.anonymous:
             continue
+        kw: dict[str, Any]
         if appeal.caller_id is not None:
             who, kw = f"user{appeal.caller_id}", {"recipient": appeal.caller}
         elif appeal.caller_phone:
@@ -199,8 +207,8 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Solved: %(title)s") % {"title": problem.title}
             body = _(
-                "The problem you raised has been solved: %(resolution)s Please open your appeal %(code)s to say "
-                "whether it is solved and how satisfied you are."
+                "The problem you raised has been solved: %(resolution)s Please open your appeal %(code)s "
+                "to say whether it is solved and how satisfied you are."
             ) % {"resolution": problem.resolution, "code": appeal.tracking_code}
         notification_send(
             kind="problem.solved",
@@ -208,7 +216,7 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
             body=body,
             url=reverse("appeals:track", args=[appeal.tracking_code]),
             dedupe_key=f"problem:{problem.pk}:solved:{who}",
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
     return len(told)
 

@@ -9,7 +9,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -66,7 +66,7 @@ def _appeal_ids(raw: list[str]) -> list[int]:
 
 
 @login_required
-def index(request: HtmxHttpRequest) -> HttpResponse:
+def index(request: HtmxHttpRequest) -> HttpResponse | FileResponse:
     units = communities_visible_to(request.user).order_by("path")
     form = FilterForm(request.GET or None, units=units)
     unit, state, query = None, "", ""
@@ -92,7 +92,7 @@ def _may_create(user: Any) -> bool:
     return bool(user.is_superuser or user.roles() & MANAGER_ROLES)
 
 
-def _export(request: HttpRequest, qs: Any) -> HttpResponse:
+def _export(request: HttpRequest, qs: Any) -> FileResponse:
     header = [
         _("Number"),
         _("Village or community"),
@@ -134,9 +134,9 @@ def new(request: HtmxHttpRequest) -> HttpResponse:
     seed_ids = _appeal_ids(request.GET.getlist("appeal") + request.POST.getlist("appeals"))
     seed = list(appeals_visible_to(user).filter(pk__in=seed_ids).select_related("unit")) if seed_ids else []
     initial: dict[str, Any] = {}
-    if seed and not request.method == "POST":
+    if seed and request.method != "POST":
         first = seed[0]
-        community = community_of(first.unit) if first.unit_id else None
+        community = community_of(first.unit) if first.unit is not None else None
         initial = {
             "unit": community,
             "category": first.category_id,
@@ -180,10 +180,14 @@ def _visible(request: HttpRequest, pk: int) -> Problem:
 
 
 @login_required
-def detail(request: HtmxHttpRequest, pk: int, forms: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def detail(
+    request: HtmxHttpRequest, pk: int, forms: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     problem = _visible(request, pk)
     links = list(
-        problem.links.select_related("appeal__category", "appeal__unit").order_by("appeal__submitted_at", "pk")
+        problem.links.select_related("appeal__category", "appeal__unit").order_by(
+            "appeal__submitted_at", "pk"
+        )
     )
     manage = can_manage(request.user, problem.unit)
     suggestions = (
@@ -208,7 +212,8 @@ def detail(request: HtmxHttpRequest, pk: int, forms: dict[str, Any] | None = Non
         "figures": with_figures([problem])[0],
         "manage": manage,
         "suggestions": suggestions,
-        "edit_form": forms.get("edit") or EditForm(initial={"title": problem.title, "description": problem.description}),
+        "edit_form": forms.get("edit")
+        or EditForm(initial={"title": problem.title, "description": problem.description}),
         "close_form": forms.get("close") or CloseForm(),
         "dismiss_form": forms.get("dismiss") or DismissForm(),
         "board": board_data.for_problem(problem),
@@ -226,6 +231,7 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     post = request.POST
     failed: dict[str, Any] = {}
+    form: Any
     try:
         if action == "merge":
             ids = _appeal_ids(post.getlist("appeal"))
@@ -279,10 +285,12 @@ def appeal_panel(request: HttpRequest, appeal: Appeal) -> str:
     user: Any = request.user
     link = getattr(appeal, "problem_link", None) if hasattr(appeal, "problem_link") else None
     problem = link.problem if link is not None else None
-    community = community_of(appeal.unit) if appeal.unit_id else None
+    community = community_of(appeal.unit) if appeal.unit is not None else None
     manage = community is not None and can_manage(user, community)
     similar = (
-        similar_to(user, text=appeal.description, unit=appeal.unit, category_id=appeal.category_id, exclude=appeal)
+        similar_to(
+            user, text=appeal.description, unit=appeal.unit, category_id=appeal.category_id, exclude=appeal
+        )
         if problem is None and community is not None
         else []
     )

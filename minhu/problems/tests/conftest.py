@@ -41,7 +41,8 @@ def raise_appeal(
             caller=caller,
         )
     )
-    assert result.created and result.repeat_of is None
+    assert result.created
+    assert result.repeat_of is None
     return result.appeal
 
 

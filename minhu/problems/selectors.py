@@ -20,7 +20,9 @@ from minhu.grid.selectors import scope_for
 from minhu.problems.models import Problem
 
 MANAGER_ROLES = {Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF}
-COMMUNITY_KINDS = (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY)
+# Where a problem list is kept: a village or community, or an estate run with its property company's party
+# branch (the seed's 泮江翡翠城) — the lowest of these a unit lies in.
+COMMUNITY_KINDS = (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY, Unit.Kind.ESTATE)
 # How far back open appeals are compared with a new one, and how many at most (the newest).
 SIMILAR_DAYS = 90
 SIMILAR_POOL = 400
@@ -30,7 +32,8 @@ CATEGORY_WEIGHT = 0.25
 
 
 def community_of(unit: Unit) -> Unit | None:
-    """The village or community `unit` lies in (itself if it is one); None above that level."""
+    """The estate, village or community `unit` lies in, the lowest of them (itself if it is one); None
+    above that level."""
     if unit.kind in COMMUNITY_KINDS:
         return unit
     return Unit.objects.filter(pk__in=path_ids(unit.path), kind__in=COMMUNITY_KINDS).order_by("-path").first()
@@ -131,9 +134,10 @@ def problem_list(
 
 
 def public_problems(unit: Unit) -> QuerySet[Problem]:
-    """What the public board of a community lists: its problems, open first, without dismissed ones."""
+    """What the public board of a community lists: its problems and its estates', open first, without
+    dismissed ones."""
     return (
-        Problem.objects.filter(unit=unit)
+        Problem.objects.filter(subtree_q("unit__path", unit.path))
         .exclude(state=Problem.State.DISMISSED)
         .select_related("category")
         .order_by("state", "-last_seen", "-pk")

@@ -25,6 +25,7 @@ from minhu.problems import board as board_data
 from minhu.problems.forms import CloseForm, DismissForm, EditForm, FilterForm, ProblemForm
 from minhu.problems.models import Problem
 from minhu.problems.selectors import (
+    COMMUNITY_KINDS,
     MANAGER_ROLES,
     can_manage,
     communities_visible_to,
@@ -306,7 +307,7 @@ def appeal_panel(request: HttpRequest, appeal: Appeal) -> str:
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """A community's public board: problems, decisions, owners by role, deadlines, status. No login and no
     personal data: titles and decisions only, never callers, names or phone numbers."""
-    unit = get_object_or_404(Unit, code=code, kind__in=[Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY])
+    unit = get_object_or_404(Unit, code=code, kind__in=COMMUNITY_KINDS)
     url = request.build_absolute_uri()
     return render(
         request,

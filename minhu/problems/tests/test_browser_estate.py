@@ -1,0 +1,107 @@
+"""The seed's estate story in a real browser, in Chinese, on a phone: three electric-bike-charging appeals
+come in from three channels (the suggestion box, the WeChat butler, the 24-hour hotline); the village cadre
+sees the other two suggested on the third one's page and merges all three into one problem; a three-party
+meeting puts it on its agenda, signs in, decides (install charging posts, an owner, a deadline); the action
+is done and verified; the item is closed out, which strikes the problem off; the three callers are told
+and one of them rates on the tracking page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from conftest import PASSWORD
+from minhu.accounts.models import User
+from minhu.appeals.models import Appeal, Category, State
+from minhu.core.models import Notification
+from minhu.grid.tests.conftest import Tree
+from minhu.problems.models import Problem
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+APPEALS = [
+    ("box", "3号楼楼道里有人给电动车充电，电线从窗户拉下来，很危险", "13500001111"),
+    ("wechat", "有人把电瓶车推进电梯带回家充电，楼道飞线充电，担心起火", "13500002222"),
+    ("hotline", "小区没有电动车充电桩，大家只能在楼道里充电，希望安装充电桩", "13500003333"),
+]
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")
+
+
+def _record(page: Any, base: str, channel: str, text: str, phone: str, unit_code: str) -> str:
+    page.goto(f"{base}/appeals/record/")
+    page.locator("#id_channel").select_option(channel)
+    page.locator("#id_category").select_option(label="T01 环境卫生")
+    page.locator("#id_kind").select_option("complaint")
+    page.locator("#id_description").fill(text)
+    page.locator("#id_unit_code").fill(unit_code)
+    page.locator("#id_address").fill(text[:6])
+    page.locator("#id_caller_phone").fill(phone)
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.wait_for_url(re.compile(r"/appeals/\d+/$"))
+    return str(page.url)
+
+
+def test_the_estate_story(
+    phone_page: Any, live_server: Any, staffed: Tree, ordinary: Category, bob: User
+) -> None:
+    page = phone_page
+    base = live_server.url
+    _login(page, base, "bob")
+
+    # 1. Three appeals about charging, from three channels.
+    for channel, text, phone in APPEALS:
+        last = _record(page, base, channel, text, phone, staffed.block_a.code)
+    appeals = list(Appeal.objects.order_by("pk"))
+    assert [a.channel for a in appeals] == ["box", "wechat", "hotline"]
+
+    # 2. On the third one's page, the other two are suggested; tick them and make one problem of the three.
+    page.goto(last)
+    panel = page.locator("[data-problem-panel]")
+    for a in appeals[:2]:
+        panel.locator(f"[data-similar-appeal='{a.pk}'] input[type=checkbox]").check()
+    panel.get_by_role("button", name="用本诉求和勾选的诉求新建问题").click()
+    page.wait_for_url(re.compile(r"/problems/new/"))
+    assert page.locator("[data-seed] li").count() == 3
+    page.get_by_label("标题").fill("电动车充电难")
+    page.get_by_role("button", name="列入问题清单").click()
+    page.wait_for_url(re.compile(r"/problems/\d+/$"))
+    problem = Problem.objects.get()
+    assert problem.appeal_count == 3
+    assert page.locator("#merged-appeals tbody tr").count() == 3
+    assert "13500001111" not in page.content()  # callers masked on the problem's page
+
+    # The public board lists it, with no personal data.
+    page.goto(f"{base}/problems/board/{staffed.village_a.code}/")
+    assert "电动车充电难" in page.locator(".board-list").inner_text()
+    assert all(phone not in page.content() for _c, _t, phone in APPEALS)
+
+    # 3. (meetings) — see below; until then the cadre strikes it off from the problem's page.
+    page.goto(f"{base}/problems/{problem.pk}/")
+    page.get_by_text("已解决：销号").click()
+    page.get_by_label("解决情况").fill("在小区东侧安装了20个电动车充电桩，楼道飞线已清理。")
+    page.get_by_role("button", name="销号并告知反映人").click()
+    page.wait_for_selector("[data-state='solved']")
+
+    # 4. The three callers are told (one SMS each) and can rate on their tracking pages.
+    told = Notification.objects.filter(kind="problem.solved", channel="sms")
+    assert sorted(told.values_list("address", flat=True)) == sorted(p for _c, _t, p in APPEALS)
+    page.get_by_role("button", name="退出登录").click()
+    first = Appeal.objects.get(pk=appeals[0].pk)
+    assert first.state == State.RESOLVED
+    page.goto(f"{base}/appeals/track/{first.tracking_code}/")
+    page.get_by_label("是", exact=True).check()
+    page.get_by_label("满意", exact=True).check()
+    page.get_by_label("您留的电话后四位").fill("1111")
+    page.get_by_role("button", name="提交评价").click()
+    page.wait_for_selector("[data-state='closed']")
+    first.refresh_from_db()
+    assert (first.state, first.satisfaction) == (State.CLOSED, "satisfied")

@@ -11,6 +11,8 @@ from minhu.appeals.api import public as appeals_public
 from minhu.appeals.api import router as appeals_router
 from minhu.core.api import RateLimit, install_error_handlers
 from minhu.grid.api import router as grid_router
+from minhu.problems.api import public as problems_public
+from minhu.problems.api import router as problems_router
 
 api = NinjaAPI(
     title="Minhu API",
@@ -31,3 +33,5 @@ api.add_router("/", appeals_public)
 api.add_router("/", accounts_router)
 api.add_router("/", grid_router)
 api.add_router("/", appeals_router)
+api.add_router("/", problems_public)
+api.add_router("/", problems_router)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("record/", views.record, name="record"),
     path("inbound/wechat/", inbound.wechat, name="inbound_wechat"),
     path("record/units/", views.unit_options, name="unit_options"),
+    path("record/hints/", views.record_hints, name="record_hints"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/photo/<int:attachment>/", views.photo, name="photo"),
     path("<int:pk>/<str:action>/", views.act, name="act"),

@@ -31,7 +31,7 @@ from minhu.appeals.forms import (
 )
 from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Kind, State
-from minhu.appeals.panels import detail_panels
+from minhu.appeals.panels import detail_panels, intake_hints
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
 from minhu.appeals.services import Conflict, appeal_answer_on_spot, appeal_rate
 from minhu.core.http import HtmxHttpRequest
@@ -289,6 +289,20 @@ def record(request: HtmxHttpRequest) -> HttpResponse:
                     )
                 return redirect("appeals:detail", pk=result.appeal.pk)
     return render(request, "appeals/record.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def record_hints(request: HtmxHttpRequest) -> HttpResponse:
+    """What other apps say about the matter being recorded (e.g. similar open appeals and problems of its
+    community), for the record form while staff type; nothing for those who may not record."""
+    user: Any = request.user
+    if not (may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
+        raise Http404
+    text = request.GET.get("description", "").strip()[:4000]
+    code = request.GET.get("unit_code", "").strip().split(" ", 1)[0]
+    unit = units_visible_to(user).filter(code=code).first() if code else None
+    hints = intake_hints(request, text, unit) if text else []
+    return HttpResponse("".join(hints))
 
 
 @login_required

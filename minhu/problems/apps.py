@@ -12,7 +12,8 @@ class ProblemsConfig(AppConfig):
     verbose_name = _("Problem list")
 
     def ready(self) -> None:
-        from minhu.appeals.panels import register_detail_panel
-        from minhu.problems.views import appeal_panel
+        from minhu.appeals.panels import register_detail_panel, register_intake_hint
+        from minhu.problems.views import appeal_panel, intake_hint
 
         register_detail_panel("problems", appeal_panel)
+        register_intake_hint("problems", intake_hint)

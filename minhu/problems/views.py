@@ -304,6 +304,17 @@ def appeal_panel(request: HttpRequest, appeal: Appeal) -> str:
     )
 
 
+def intake_hint(request: HttpRequest, text: str, unit: Unit | None) -> str:
+    """On the record form, while staff type: the open appeals and problems of the unit's community that
+    look like the same matter (so the caller can be told it is in hand, and the new appeal merged)."""
+    if unit is None:
+        return ""
+    similar = similar_to(request.user, text=text, unit=unit)
+    if not similar:
+        return ""
+    return render_to_string("problems/_intake_hint.html", {"similar": similar}, request=request)
+
+
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """A community's public board: problems, decisions, owners by role, deadlines, status. No login and no
     personal data: titles and decisions only, never callers, names or phone numbers."""

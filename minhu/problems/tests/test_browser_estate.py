@@ -36,13 +36,18 @@ def _login(page: Any, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def _record(page: Any, base: str, channel: str, text: str, phone: str, unit_code: str) -> str:
+def _record(
+    page: Any, base: str, channel: str, text: str, phone: str, unit_code: str, hinted: int = 0
+) -> str:
     page.goto(f"{base}/appeals/record/")
     page.locator("#id_channel").select_option(channel)
     page.locator("#id_category").select_option(label="T01 环境卫生")
     page.locator("#id_kind").select_option("complaint")
     page.locator("#id_description").fill(text)
     page.locator("#id_unit_code").fill(unit_code)
+    if hinted:  # while the operator types, the same matter already raised is shown
+        page.locator("[data-intake-hint]").wait_for()
+        assert page.locator("[data-hint-appeal]").count() == hinted
     page.locator("#id_address").fill(text[:6])
     page.locator("#id_caller_phone").fill(phone)
     page.get_by_role("button", name="登记", exact=True).click()
@@ -58,8 +63,8 @@ def test_the_estate_story(
     _login(page, base, "bob")
 
     # 1. Three appeals about charging, from three channels.
-    for channel, text, phone in APPEALS:
-        last = _record(page, base, channel, text, phone, staffed.block_a.code)
+    for i, (channel, text, phone) in enumerate(APPEALS):
+        last = _record(page, base, channel, text, phone, staffed.block_a.code, hinted=2 if i == 2 else 0)
     appeals = list(Appeal.objects.order_by("pk"))
     assert [a.channel for a in appeals] == ["box", "wechat", "hotline"]
 

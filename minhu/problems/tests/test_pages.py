@@ -209,3 +209,25 @@ def test_the_public_board_shows_problems_and_no_personal_data(
     leaks = [v for row in people for v in row if v and v in page]
     assert leaks == []
     assert client.get(reverse("problems:board", args=[staffed.block_a.code])).status_code == 404
+
+
+def test_the_record_form_hints_at_the_same_matter_while_staff_type(
+    staffed: Tree, bob: User, dave: User, ordinary: Category, client: Any, raise_: Any
+) -> None:
+    a = raise_(staffed.block_a, CHARGING, ordinary, address="3号楼")
+    problem = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难", description="楼道充电危险")
+    url = reverse("appeals:record_hints")
+    client.force_login(bob)
+    page = client.get(
+        url, {"description": "楼道里电动车充电太危险", "unit_code": staffed.block_a.code}
+    ).content
+    text = page.decode()
+    assert f'data-hint-appeal="{a.pk}"' in text
+    assert f'data-hint-problem="{problem.pk}"' in text
+    assert (
+        client.get(url, {"description": "孩子入学要什么材料", "unit_code": staffed.block_a.code}).content
+        == b""
+    )
+    assert client.get(url, {"description": CHARGING, "unit_code": staffed.block_b.code}).content == b""
+    client.force_login(dave)  # a resident records nothing
+    assert client.get(url, {"description": CHARGING, "unit_code": staffed.block_a.code}).status_code == 404

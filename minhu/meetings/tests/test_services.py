@@ -38,7 +38,7 @@ def verbs(obj: Any) -> list[str]:
 
 
 def held(meeting: Meeting, by: User) -> Meeting:
-    attendance_sign_in(attendance=meeting.attendance.first(), by=by)
+    attendance_sign_in(attendance=meeting.attendance.order_by("id")[0], by=by)
     return meeting_hold(meeting=meeting, by=by)
 
 
@@ -216,6 +216,7 @@ def test_decide_makes_the_actions_and_tells_their_owners(meeting: Meeting, bob: 
     first, second = item.actions.order_by("id")
     assert (first.title, first.owner, first.owner_role) == ("采购灯具", carol, "物业党支部")
     assert timezone.localtime(first.due_at).date() >= soon  # the end of that day (or the next working day)
+    assert item.deadline is not None
     assert timezone.localtime(second.due_at).date() >= item.deadline
     assert first.watch_at is not None
     assert second.watch_at is not None

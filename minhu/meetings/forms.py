@@ -56,10 +56,9 @@ def parse_attendees(party: str, text: str) -> list[Attendee]:
 
 
 class MeetingForm(KeyedForm):
-    """Plan a meeting: its type, unit, title, place and time, and the expected attendees of each of the
-    type's parties (one text box per party)."""
+    """Plan a meeting of the given type (chosen before, by the page's `type` parameter): its unit, title,
+    place and time, and the expected attendees of each of the type's parties (one text box per party)."""
 
-    type = forms.ModelChoiceField(label=_("Meeting type"), queryset=MeetingType.objects.all())
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
     title = forms.CharField(label=pgettext_lazy("meeting", "Title"), max_length=200)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
@@ -73,7 +72,6 @@ class MeetingForm(KeyedForm):
         super().__init__(*args, **kwargs)
         cast(UnitChoiceField, self.fields["unit"]).queryset = units
         if not self.is_bound:
-            self.initial["type"] = meeting_type.pk
             first = units.first()
             if first is not None:
                 self.initial["unit"] = first.pk
@@ -133,9 +131,7 @@ class DecideForm(forms.Form):
     deadline = forms.DateField(
         label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}), required=False
     )
-    budget = forms.DecimalField(
-        label=_("Budget (yuan)"), required=False, max_digits=12, decimal_places=2, min_value=0
-    )
+    budget = forms.DecimalField(label=_("Budget (yuan)"), required=False, max_digits=12, decimal_places=2)
 
     def __init__(self, *args: Any, parties: list[str], owners: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from minhu.accounts.models import User
 from minhu.core.http import HtmxHttpRequest
+from minhu.grid.models import Responsibility, subtree_q
 from minhu.grid.selectors import users_with_scope_over
 from minhu.meetings import selectors
 from minhu.meetings.forms import (
@@ -93,13 +94,17 @@ def _action(request: HtmxHttpRequest, pk: int) -> ActionItem:
 
 
 def _owners(meeting: Meeting) -> QuerySet[User]:
-    """Who a decision or an action may be given to: the logins whose scope covers the unit, and attendees'."""
-    attending = Attendance.objects.filter(meeting=meeting, user__isnull=False).values("user_id")
-    return User.objects.filter(
-        Q(pk__in=users_with_scope_over(meeting.unit).filter(is_superuser=False).values("pk"))
-        | Q(pk__in=attending),
-        is_active=True,
-    ).order_by("display_name", "username")
+    """Who a decision or an action may be given to: the logins whose scope covers the unit, those answering
+    for anything under it (down to a household's party member), and the attendees'. Three queries."""
+    ids = set(users_with_scope_over(meeting.unit).filter(is_superuser=False).values_list("pk", flat=True))
+    below = Responsibility.objects.active().filter(subtree_q("unit__path", meeting.unit.path))
+    ids |= {
+        uid for pair in below.values_list("user_id", "person__user_id") for uid in pair if uid is not None
+    }
+    ids |= set(
+        Attendance.objects.filter(meeting=meeting, user__isnull=False).values_list("user_id", flat=True)
+    )
+    return User.objects.filter(pk__in=sorted(ids), is_active=True).order_by("display_name", "username")
 
 
 # --- lists ---------------------------------------------------------------------------------------------
@@ -152,7 +157,7 @@ def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
             meeting = meeting_create(
                 by=request.user,
                 unit=d["unit"],
-                type=d["type"],
+                type=form.meeting_type,
                 title=d["title"],
                 place=d["place"],
                 starts_at=d["starts_at"],

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -134,7 +133,7 @@ def my_actions(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "meetings/actions.html",
-        {"actions": actions, "now": timezone.now(), "done_form": DoneForm()},
+        {"actions": actions},
     )
 
 
@@ -193,9 +192,6 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "may_manage": manager,
             "item_form": ItemForm() if manager and meeting.state != Meeting.State.CLOSED else None,
             "hold_form": HoldForm() if manager and meeting.state == Meeting.State.PLANNED else None,
-            "done_form": DoneForm(),
-            "verify_form": VerifyForm(),
-            "close_form": CloseForm(),
             "user_pk": request.user.pk,
         },
     )

@@ -95,3 +95,24 @@ def actions_for(user: Any) -> list[ActionItem]:
         .select_related("item__meeting__unit")
         .order_by("due_at", "id")[:200]
     )
+
+
+def actions_to_verify(user: Any) -> list[ActionItem]:
+    """Actions reported done, waiting for a verification by this manager: in meetings of units the user
+    manages, not their own (an owner never verifies their own action). Oldest report first (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if not (user.is_superuser or user.roles() & MANAGER_ROLES):
+        return []
+    from minhu.grid.selectors import scope_for
+
+    scope = scope_for(user)
+    if not (scope.everything or scope.paths):
+        return []
+    return list(
+        ActionItem.objects.filter(state=ActionItem.State.DONE)
+        .filter(scope.unit_q("item__meeting__unit__"))
+        .exclude(owner=user)
+        .select_related("item__meeting__unit", "owner")
+        .order_by("done_at", "id")[:200]
+    )

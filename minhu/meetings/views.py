@@ -133,7 +133,7 @@ def my_actions(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         "meetings/actions.html",
-        {"actions": actions},
+        {"actions": actions, "to_verify": selectors.actions_to_verify(request.user)},
     )
 
 

@@ -207,6 +207,9 @@ def test_decide_then_done_verify_and_close_out_through_the_pages(
 
     client.force_login(bob)
     first, second = ActionItem.objects.order_by("id")
+    to_verify = client.get("/meetings/actions/").content.decode()
+    assert f'data-verify="{first.pk}"' in to_verify
+    assert f'data-verify="{second.pk}"' in to_verify
     r = client.post(f"/meetings/actions/{first.pk}/verify/", {"verdict": "refuse", "note": ""}, follow=True)
     assert "Say what is still missing." in r.content.decode()
     client.post(f"/meetings/actions/{first.pk}/verify/", {"verdict": "refuse", "note": "2 楼不亮"})
@@ -296,3 +299,21 @@ def test_minutes_xlsx_lists_the_meeting_attendees_matters_and_actions(
     ]
     assert rows[5][2] == "3栋楼道照明损坏"
     assert rows[6][2] == "物业更换楼道灯"
+
+
+def test_the_detail_takes_the_same_queries_for_more_matters_and_actions(
+    client: Client, meeting: Meeting, bob: User, carol: User
+) -> None:
+    held(meeting, bob)
+    decided(meeting, bob, carol)
+    client.force_login(bob)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/meetings/{meeting.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count()
+    for n in range(4):
+        decided(meeting, bob, carol, title=f"第{n}事", actions=["甲", "乙"])
+    assert count() == one

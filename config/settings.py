@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "minhu.accounts",
     "minhu.grid",
     "minhu.appeals",
+    "minhu.meetings",
     "minhu.problems",
     "minhu.open311",
     "minhu.mobilise",
@@ -279,6 +280,7 @@ PERIODIC_TASKS = [
     "minhu.core.tasks.deliver_notifications",
     "minhu.core.tasks.send_digests",
     "minhu.appeals.tasks.escalate_appeals",
+    "minhu.meetings.tasks.escalate_actions",
     "minhu.mobilise.tasks.care_visits_sweep",
 ]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))

@@ -228,6 +228,10 @@ def problem_close(*, problem: Problem, by: Any, resolution: str, note: str = "")
     Closing a closed problem again changes nothing. Records `problem.close`."""
     problem = _locked(problem)
     _require(by, problem.unit)
+    return _close(problem, by, resolution, note)
+
+
+def _close(problem: Problem, by: Any, resolution: str, note: str) -> Problem:
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationError({"resolution": _("Say how the problem was solved.")})
@@ -255,6 +259,21 @@ def problem_close(*, problem: Problem, by: Any, resolution: str, note: str = "")
         note=note,
     )
     return problem
+
+
+def close_from_meeting(item: Any, problem: Problem, by: Any) -> None:
+    """The closer registered with minhu.meetings: closing out (销号) the agenda item about a problem strikes
+    the problem off with the meeting's decision and what its actions did, inside the same transaction. The
+    meeting's authority suffices (its convener may sit above the problem's community). A problem already
+    solved or dismissed is left as it is."""
+    problem = _locked(problem)
+    if problem.state != Problem.State.OPEN:
+        return
+    results = [a.result.strip() for a in item.actions.order_by("pk") if a.result.strip()]
+    resolution = item.solution.strip()
+    if results:
+        resolution = f"{resolution}\n" + "\n".join(results)
+    _close(problem, by, resolution[:4000], note=f"{item.meeting.title} #{item.number}")
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -245,6 +246,24 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
             appeal = get_object_or_404(Appeal, pk=post.get("appeal") or 0, problem_link__problem=problem)
             problem_unmerge(problem=problem, by=user, appeal=appeal)
             messages.success(request, _("Taken out of the problem."))
+        elif action == "agenda":
+            from minhu.meetings.services import agenda_item_add
+
+            wanted = post.get("meeting", "")
+            meeting = next((m for m in board_data.meetings_for(user, problem) if str(m.pk) == wanted), None)
+            if meeting is None:
+                raise ValidationError(
+                    {"meeting": _("Choose a meeting of this community that is not closed.")}
+                )
+            item = agenda_item_add(
+                meeting=meeting,
+                by=user,
+                title=problem.title,
+                subject=problem,
+                idempotency_key=f"problem:{problem.pk}:meeting:{meeting.pk}",
+            )
+            messages.success(request, _("On the agenda as item %(n)d.") % {"n": item.number})
+            return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#item-{item.pk}")
         elif action == "edit":
             form = EditForm(post)
             failed["edit"] = form

@@ -8,15 +8,18 @@ and one of them rates on the tracking page."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from conftest import PASSWORD
 from minhu.accounts.models import User
 from minhu.appeals.models import Appeal, Category, State
 from minhu.core.models import Notification
 from minhu.grid.tests.conftest import Tree
+from minhu.meetings.models import Attendance
 from minhu.problems.models import Problem
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,7 +59,7 @@ def _record(
 
 
 def test_the_estate_story(
-    phone_page: Any, live_server: Any, staffed: Tree, ordinary: Category, bob: User
+    phone_page: Any, live_server: Any, staffed: Tree, ordinary: Category, bob: User, alice: User
 ) -> None:
     page = phone_page
     base = live_server.url
@@ -89,14 +92,60 @@ def test_the_estate_story(
     assert "电动车充电难" in page.locator(".board-list").inner_text()
     assert all(phone not in page.content() for _c, _t, phone in APPEALS)
 
-    # 3. (meetings) — see below; until then the cadre strikes it off from the problem's page.
+    # 3. A three-party meeting: planned from the problem's page, the problem on its agenda, attendees
+    #    signed in, the decision recorded (install charging posts, the property branch, a deadline).
     page.goto(f"{base}/problems/{problem.pk}/")
-    page.get_by_text("已解决：销号").click()
-    page.get_by_label("解决情况").fill("在小区东侧安装了20个电动车充电桩，楼道飞线已清理。")
-    page.get_by_role("button", name="销号并告知反映人").click()
-    page.wait_for_selector("[data-state='solved']")
+    page.get_by_role("link", name="筹备三方联席会议").click()
+    page.wait_for_url(re.compile(r"/meetings/new/"))
+    assert page.locator("#id_unit").input_value() == str(staffed.village_a.pk)
+    page.locator("#id_title").fill("三方联席协商议事会（十二月）")
+    page.locator("#id_place").fill("党群服务站二楼")
+    page.locator("#id_starts_at").fill((timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("街道党工委").fill("孙书记 街道党工委委员")
+    page.get_by_label("物业党支部").fill("钱支书 物业党支部书记")
+    page.get_by_label("党员业主代表").fill("周代表")
+    page.get_by_role("button", name="安排会议").click()
+    page.wait_for_url(re.compile(r"/meetings/\d+/$"))
+    meeting_url = page.url
 
-    # 4. The three callers are told (one SMS each) and can rate on their tracking pages.
+    page.goto(f"{base}/problems/{problem.pk}/")
+    page.get_by_role("button", name="列入该会议议程").click()
+    page.wait_for_url(re.compile(r"/meetings/\d+/#item-\d+$"))
+    for who in ("孙书记", "钱支书", "周代表"):
+        page.get_by_role("button", name=f"为{who}签到").click()
+        page.wait_for_selector(f"#attendee-{Attendance.objects.get(name=who).pk} .state")
+    page.get_by_role("button", name="标记会议已召开").click()
+    page.get_by_role("link", name="记录决议").click()
+    page.get_by_label("解决方案").fill("在小区东侧安装电动车集中充电桩，清理楼道飞线")
+    page.get_by_label("责任方").select_option("物业党支部")
+    page.locator("#id_deadline").fill(f"{timezone.localdate() + timedelta(days=20):%Y-%m-%d}")
+    page.locator("#id_actions-0-title").fill("采购并安装20个充电桩")
+    page.get_by_role("button", name="记录决议").click()
+    page.wait_for_url(meeting_url)
+
+    # The board shows the decision and who answers for it, by role.
+    page.goto(f"{base}/problems/board/{staffed.village_a.code}/")
+    board = page.locator(".board-list").inner_text()
+    assert "在小区东侧安装电动车集中充电桩" in board
+    assert "物业党支部" in board
+
+    # 4. The action is reported done, then checked on the spot by the street (another login) and the
+    #    item closed out: that strikes the problem off.
+    page.goto(meeting_url)
+    page.locator("[data-action] textarea[name=result]").fill("已安装20个充电桩并通电，楼道飞线已清理")
+    page.get_by_role("button", name="报告完成").click()
+    page.get_by_role("button", name="退出登录").click()
+    _login(page, base, "alice")
+    page.goto(meeting_url)
+    page.get_by_role("button", name="验收").click()
+    page.get_by_role("button", name="销号").click()
+    page.wait_for_selector("[data-item] .state")
+    problem.refresh_from_db()
+    assert problem.state == Problem.State.SOLVED
+    page.goto(f"{base}/problems/{problem.pk}/")
+    assert page.locator("[data-state]").first.get_attribute("data-state") == "solved"
+
+    # 5. The three callers are told (one SMS each) and can rate on their tracking pages.
     told = Notification.objects.filter(kind="problem.solved", channel="sms")
     assert sorted(told.values_list("address", flat=True)) == sorted(p for _c, _t, p in APPEALS)
     page.get_by_role("button", name="退出登录").click()

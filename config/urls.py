@@ -13,6 +13,7 @@ urlpatterns = [
     path("sunshine/", include("minhu.ledger.urls")),
     path("grid/", include("minhu.grid.urls")),
     path("appeals/", include("minhu.appeals.urls")),
+    path("insights/", include("minhu.insights.urls")),
     path("open311/v2/", include("minhu.open311.urls")),
     path("api/v1/", api.urls),
     path("mobilise/", include("minhu.mobilise.urls")),

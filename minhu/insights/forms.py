@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.forms_stats import MonthField, ScopedUnitField
 from minhu.appeals.models import Category
+from minhu.insights.models import Level
 
 
 class CandidatesForm(forms.Form):
@@ -16,11 +17,7 @@ class CandidatesForm(forms.Form):
     level = forms.ChoiceField(
         label=_("Places"),
         required=False,
-        choices=[
-            ("street", _("Streets")),
-            ("village", _("Villages and communities")),
-            ("grid", _("Grids")),
-        ],
+        choices=Level.choices,
     )
     category = forms.ModelChoiceField(
         label=_("Category"), queryset=Category.objects.order_by("code"), required=False, empty_label=_("All")

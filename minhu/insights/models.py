@@ -13,15 +13,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class Level(models.TextChoices):
+    """The places of the analysis: the appeal's street, its village or community (both copied onto the
+    appeal at intake), or its own unit (a grid: area, estate or block, or the village itself)."""
+
+    STREET = "street", _("Streets")
+    VILLAGE = "village", _("Villages and communities")
+    GRID = "grid", _("Grids")
+
+
 class MonthlyCell(models.Model):
-    """How many appeals (repeats linked to an open matter left out) were located at `unit`, in `category`,
-    submitted in the local month starting `month`. `street` and `village` are the appeal's own (copied at
-    intake), so a street- or village-level analysis groups by one column."""
+    """How many appeals (repeats linked to an open matter left out) were located at `place` — the
+    appeal's street, village or own unit, per `level` — in `category`, submitted in the local month
+    starting `month`. One row per level × place × category × month, so an analysis at any level reads one
+    row per candidate and month, never the units below it."""
 
     month = models.DateField(_("month"))
-    unit = models.ForeignKey("grid.Unit", on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey("grid.Unit", null=True, on_delete=models.CASCADE, related_name="+")
-    village = models.ForeignKey("grid.Unit", null=True, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(_("level"), max_length=7, choices=Level.choices)
+    place = models.ForeignKey("grid.Unit", on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey("appeals.Category", on_delete=models.CASCADE, related_name="+")
     appeals = models.PositiveIntegerField(_("appeals"))
 
@@ -29,15 +38,36 @@ class MonthlyCell(models.Model):
         verbose_name = _("monthly count")
         verbose_name_plural = _("monthly counts")
         indexes = [
-            # the analysis: the cells of a few months (then grouped by street, village or unit)
-            models.Index(fields=["month", "category"], name="insights_cell_month"),
+            # the candidates: every cell of one level in the month, the month before, a year before
+            models.Index(fields=["level", "month"], name="insights_cell_month"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["month", "unit", "category"], name="insights_cell_unique"),
+            # also the history of a few candidates: (level, place, category) then a range of months
+            models.UniqueConstraint(
+                fields=["level", "place", "category", "month"], name="insights_cell_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.unit_id} {self.category_id}: {self.appeals}"
+        return f"{self.month:%Y-%m} {self.level} {self.place_id} {self.category_id}: {self.appeals}"
+
+
+class PlaceSize(models.Model):
+    """The households on record under a unit (its whole subtree), as of the last rollup refresh: the
+    denominator of "appeals per 1,000 households", read with the cells instead of counting millions of
+    households per page."""
+
+    unit = models.OneToOneField(
+        "grid.Unit", primary_key=True, on_delete=models.CASCADE, related_name="insights_size"
+    )
+    households = models.PositiveIntegerField(_("households"))
+
+    class Meta:
+        verbose_name = _("households under a unit")
+        verbose_name_plural = _("households under units")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.households}"
 
 
 class CallerCell(models.Model):

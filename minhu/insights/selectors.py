@@ -11,33 +11,33 @@ queries does not depend on the number of appeals, units or categories (tested).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber, Substr
+from django.db.models import Count, F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, Category, State
 from minhu.appeals.stats import Period, add_months
 from minhu.core.masking import mask_name, mask_phone
-from minhu.grid.models import Household, Unit, path_ids, subtree_q
+from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import scope_for, tree_roots
-from minhu.insights.models import Adoption, CallerCell, MonthlyCell, RollupMonth
+from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, RollupMonth
+from minhu.insights.services import PLACE_COLUMN
 
-LEVELS = ("street", "village", "grid")
-# The rollup column that names the place at each level ("grid": the appeal's own unit).
-PLACE_COLUMN = {"street": "street_id", "village": "village_id", "grid": "unit_id"}
+LEVELS = tuple(Level.values)
 
 RISE_FACTOR = 1.5  # rising: at least 1.5 × the comparison month
 SEASON_YEARS = 3  # seasonal: the same month in each of the last three years
 SEASON_FACTOR = 1.5  # "high" in a past month: 1.5 × that place × category's monthly mean of the year to it
 HOT_TOP = 5  # hot spot: among the 5 highest by count or by count per 1,000 households
 SAMPLES = 3  # sample appeals per candidate
+CALLERS = 50  # repeat callers listed on the page (those with the most calls)
 LIMIT = 20  # candidates shown on the page (the export has up to EXPORT_LIMIT)
 EXPORT_LIMIT = 500
 ORDERS = ("score", "count", "rate")
@@ -79,6 +79,7 @@ class Candidate:
     last_year: int
     seasonal_years: int
     households: int
+    callers: int = 0  # how many repeat callers (the list below is filled for the candidates shown)
     repeat_callers: list[Caller] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     area: str = ""
@@ -112,7 +113,7 @@ class Candidate:
             + 0.5 * max(0, self.count - self.previous)
             + 0.5 * max(0, self.count - self.last_year)
             + 0.5 * self.count * self.seasonal_years / SEASON_YEARS
-            + 2 * len(self.repeat_callers)
+            + 2 * self.callers
         )
         return round(s, 1)
 
@@ -129,7 +130,7 @@ class Candidate:
             "seasonal_years": self.seasonal_years,
             "households": self.households,
             "per_thousand": self.per_thousand,
-            "repeat_callers": len(self.repeat_callers),
+            "repeat_callers": self.callers,
             "samples": [s.tracking_code for s in self.samples],
         }
 
@@ -157,13 +158,42 @@ def default_level(user: Any) -> str:
     return "grid"
 
 
-def _cells(user: Any, within: Unit | None, category: Category | None, model: Any) -> Any:
-    qs = model.objects.filter(scope_for(user).unit_q("unit__"))
+def _cells(user: Any, within: Unit | None, category: Category | None, model: Any, prefix: str) -> Any:
+    """Rollup rows (MonthlyCell by its place, CallerCell by its unit) in the user's scope, under
+    `within`, of `category`."""
+    qs = model.objects.filter(scope_for(user).unit_q(f"{prefix}__"))
     if within is not None:
-        qs = qs.filter(subtree_q("unit__path", within.path))
+        qs = qs.filter(subtree_q(f"{prefix}__path", within.path))
     if category is not None:
         qs = qs.filter(category=category)
     return qs.order_by()
+
+
+@dataclass
+class _Pair:
+    """One place × category of the month, before it is a Candidate: the figures that need no history."""
+
+    place: int
+    category: int
+    count: int
+    previous: int
+    last_year: int
+    households: int
+    callers: int
+
+    @property
+    def rate(self) -> float:
+        return 1000 * self.count / self.households if self.households else 0.0
+
+    @property
+    def score_floor(self) -> float:
+        """The score without its seasonal term (which adds at most ½ · count)."""
+        return (
+            self.count
+            + 0.5 * max(0, self.count - self.previous)
+            + 0.5 * max(0, self.count - self.last_year)
+            + 2 * self.callers
+        )
 
 
 def analyse(
@@ -177,93 +207,89 @@ def analyse(
     limit: int = LIMIT,
 ) -> Analysis:
     """The candidates of `month` at `level` (place × category with at least INSIGHTS_MIN_COUNT appeals),
-    with their evidence, ordered by `order` (score, count, or count per 1,000 households)."""
+    with their evidence, ordered by `order` (score, count, or count per 1,000 households).
+
+    Candidates first, history for few: one grouped query over this level's cells of three months (this
+    one, the one before, the same one a year before) gives every candidate's count, comparisons and
+    households, and one grouped query counts their repeat callers. That ranks every candidate but for the
+    seasonal term, which adds at most ½ · count to a score: only the candidates whose score could still
+    reach the `limit`-th one's are read 36 months back (one query on the cells' unique index); the others
+    cannot be shown. So the cost grows with the cells of three months, not with the history or the appeals.
+    """
     m = month.start
     col = PLACE_COLUMN[level]
     floor = min_count()
-    sums: dict[str, Any] = {
-        "cur": Sum("appeals", filter=Q(month=m)),
-        "prev": Sum("appeals", filter=Q(month=add_months(m, -1))),
-    }
-    for y in range(1, SEASON_YEARS + 1):
-        same = add_months(m, -12 * y)
-        sums[f"y{y}"] = Sum("appeals", filter=Q(month=same))
-        sums[f"w{y}"] = Sum("appeals", filter=Q(month__gt=add_months(same, -12), month__lte=same))
-    months = [m, add_months(m, -1)] + [add_months(m, -12 - i) for i in range(12 * SEASON_YEARS)]
-    rows = list(
-        _cells(user, within, category, MonthlyCell)
-        .filter(month__in=months, **{f"{col}__isnull": False})
-        .values(col, "category_id")
-        .annotate(**sums)
-        .filter(cur__gte=floor)
-    )
-
-    def seasonal_years(row: dict[str, Any]) -> int:
-        n = 0
-        for y in range(1, SEASON_YEARS + 1):
-            c, w = row[f"y{y}"] or 0, row[f"w{y}"] or 0
-            if c >= floor and c >= SEASON_FACTOR * w / 12:
-                n += 1
-        return n
-
-    place_ids = {r[col] for r in rows}
-    # Only places inside the user's scope are candidates (a village cadre is not offered the whole street).
-    units = {u.pk: u for u in Unit.objects.filter(scope_for(user).unit_q(), pk__in=place_ids)}
-    categories = {c.pk: c for c in Category.objects.filter(pk__in={r["category_id"] for r in rows})}
-    households = _households(user, list(units.values()))
-    candidates = [
-        Candidate(
-            place=units[r[col]],
-            category=categories[r["category_id"]],
-            count=int(r["cur"]),
-            previous=int(r["prev"] or 0),
-            last_year=int(r["y1"] or 0),
-            seasonal_years=seasonal_years(r),
-            households=households.get(r[col], 0),
+    prev, last = add_months(m, -1), add_months(m, -12)
+    rows = (
+        _cells(user, within, category, MonthlyCell, "place")
+        .filter(level=level, month__in=[m, prev, last])
+        .values("place_id", "category_id")
+        .annotate(
+            cur=Sum("appeals", filter=Q(month=m)),
+            prev=Sum("appeals", filter=Q(month=prev)),
+            last=Sum("appeals", filter=Q(month=last)),
+            hh=Max("place__insights_size__households"),
         )
-        for r in rows
-        if r[col] in units
+        .filter(cur__gte=floor)
+        .values_list("place_id", "category_id", "cur", "prev", "last", "hh")
+    )
+    repeat = {
+        (p, k): n
+        for p, k, n in _cells(user, within, category, CallerCell, "unit")
+        .filter(month=m, calls__gte=repeat_min(), **{f"{col}__isnull": False})
+        .values(col, "category_id")
+        .annotate(n=Count("id"))
+        .values_list(col, "category_id", "n")
+    }
+    pairs = [
+        _Pair(p, k, int(c), int(pv or 0), int(ly or 0), int(hh or 0), int(repeat.get((p, k), 0)))
+        for p, k, c, pv, ly, hh in rows
     ]
 
-    # Hot spots: the highest by count and by count per 1,000 households.
-    for by_rate in (False, True):
-        ranked = sorted(
-            candidates, key=lambda c: (-((c.per_thousand or 0) if by_rate else c.count), c.place.code)
-        )
-        for c in ranked[:HOT_TOP]:
-            c.hot = True
+    # Hot spots: the highest by count and by count per 1,000 households, among all candidates.
+    hot: set[tuple[int, int]] = set()
+    rankings: list[Callable[[_Pair], float]] = [lambda x: x.count, lambda x: x.rate]
+    for rank in rankings:
+        top = sorted(pairs, key=lambda x: (-rank(x), x.place, x.category))[:HOT_TOP]
+        hot |= {(x.place, x.category) for x in top}
 
-    # Repeat callers of the month, for every candidate (one query).
-    callers_qs = (
-        _cells(user, within, category, CallerCell)
-        .filter(month=m, calls__gte=repeat_min(), **{f"{col}__isnull": False})
-        .select_related("household")
-        .order_by("-calls", "id")
-    )
-    by_pair: dict[tuple[int, int], Candidate] = {(c.place.pk, c.category.pk): c for c in candidates}
-    caller_rows: list[tuple[Unit, Category, Caller]] = []
-    all_categories = {c.pk: c for c in Category.objects.all()} if callers_qs else {}
-    extra_units = {u.pk: u for u in Unit.objects.filter(pk__in=callers_qs.values(col))}
-    for cell in callers_qs:
-        label = cell.phone_masked or (
-            _("household %(number)s") % {"number": cell.household.number} if cell.household else "—"
+    # The pairs that could be shown: everything whose key, with the most the seasonal term could add,
+    # still reaches the limit-th highest key without it.
+    keys: dict[str, tuple[Callable[[_Pair], float], Callable[[_Pair], float]]] = {
+        "score": (lambda x: x.score_floor, lambda x: x.score_floor + 0.5 * x.count),
+        "count": (lambda x: float(x.count), lambda x: float(x.count)),
+        "rate": (lambda x: x.rate, lambda x: x.rate),
+    }
+    primary, bound = keys[order]
+    short = pairs
+    if len(pairs) > limit:
+        threshold = sorted((primary(x) for x in pairs), reverse=True)[limit - 1]
+        short = [x for x in pairs if bound(x) >= threshold]
+    seasonal = _seasonal(level, m, short)
+    units = {u.pk: u for u in Unit.objects.filter(pk__in={x.place for x in short})}
+    categories = {c.pk: c for c in Category.objects.filter(pk__in={x.category for x in short})}
+    candidates = [
+        Candidate(
+            place=units[x.place],
+            category=categories[x.category],
+            count=x.count,
+            previous=x.previous,
+            last_year=x.last_year,
+            seasonal_years=seasonal.get((x.place, x.category), 0),
+            households=x.households,
+            callers=x.callers,
+            hot=(x.place, x.category) in hot,
         )
-        caller = Caller(label=label, calls=cell.calls)
-        pid = getattr(cell, col)
-        cand = by_pair.get((pid, cell.category_id))
-        if cand is not None:
-            cand.repeat_callers.append(caller)
-        if pid in extra_units and cell.category_id in all_categories:
-            caller_rows.append((extra_units[pid], all_categories[cell.category_id], caller))
-
-    order_key = {
+        for x in short
+    ]
+    order_key: dict[str, Callable[[Candidate], tuple[Any, ...]]] = {
         "score": lambda c: (-c.score, -c.count, c.place.code, c.category.code),
         "count": lambda c: (-c.count, -c.score, c.place.code, c.category.code),
         "rate": lambda c: (-(c.per_thousand or 0), -c.count, c.place.code, c.category.code),
-    }[order]
-    candidates.sort(key=order_key)
-    total = len(candidates)
+    }
+    candidates.sort(key=order_key[order])
     shown = candidates[:limit]
+    _add_callers(user, shown, m, col)
     _add_samples(shown, month, col)
     _add_areas(shown)
     _add_adoptions(shown, m)
@@ -274,31 +300,90 @@ def analyse(
         within=within,
         category=category,
         candidates=shown,
-        total=total,
-        callers=caller_rows,
+        total=len(pairs),
+        callers=_top_callers(user, within, category, m, col),
         refreshed_at=refreshed,
     )
 
 
-def _households(user: Any, places: list[Unit]) -> dict[int, int]:
-    """Households under each place (its subtree), within the user's scope: one grouped query per distinct
-    depth of the places, grouping the households by the prefix of their unit's path."""
-    by_length: dict[int, dict[str, int]] = defaultdict(dict)
-    for u in places:
-        by_length[len(u.path)][u.path] = u.pk
-    out: dict[int, int] = {}
-    base = Household.objects.filter(scope_for(user).household_q()).order_by()
-    for length, paths in by_length.items():
-        rows = (
-            base.filter(subtree_q("unit__path", *paths))
-            .annotate(prefix=Substr("unit__path", 1, length))
-            .values("prefix")
-            .annotate(n=Count("id"))
+def _seasonal(level: str, m: date, pairs: list[_Pair]) -> dict[tuple[int, int], int]:
+    """For each pair, in how many of the last SEASON_YEARS years it was high in the same month (one query
+    over the cells of exactly these pairs in the 12 · SEASON_YEARS months up to a year before `m`)."""
+    if not pairs:
+        return {}
+    floor = min_count()
+    sums: dict[str, Any] = {}
+    for y in range(1, SEASON_YEARS + 1):
+        same = add_months(m, -12 * y)
+        sums[f"y{y}"] = Sum("appeals", filter=Q(month=same))
+        sums[f"w{y}"] = Sum("appeals", filter=Q(month__gt=add_months(same, -12), month__lte=same))
+    which = Q(pk__in=[])
+    for x in pairs:
+        which |= Q(place_id=x.place, category_id=x.category)
+    rows = (
+        MonthlyCell.objects.filter(
+            which,
+            level=level,
+            month__gt=add_months(m, -12 * (SEASON_YEARS + 1)),
+            month__lte=add_months(m, -12),
         )
-        for r in rows:
-            if r["prefix"] in paths:
-                out[paths[r["prefix"]]] = int(r["n"])
+        .order_by()
+        .values("place_id", "category_id")
+        .annotate(**sums)
+    )
+    out: dict[tuple[int, int], int] = {}
+    for row in rows:
+        n = 0
+        for y in range(1, SEASON_YEARS + 1):
+            c, w = row[f"y{y}"] or 0, row[f"w{y}"] or 0
+            if c >= floor and c >= SEASON_FACTOR * w / 12:
+                n += 1
+        out[(row["place_id"], row["category_id"])] = n
     return out
+
+
+def _caller(cell: CallerCell) -> Caller:
+    """A repeat caller as the screens show it: the masked phone, or the household's door number."""
+    label = cell.phone_masked or (
+        _("household %(number)s") % {"number": cell.household.number} if cell.household else "—"
+    )
+    return Caller(label=label, calls=cell.calls)
+
+
+def _add_callers(user: Any, candidates: list[Candidate], m: date, col: str) -> None:
+    """The repeat callers of the candidates shown, masked (one query)."""
+    if not candidates:
+        return
+    by_pair = {(c.place.pk, c.category.pk): c for c in candidates}
+    qs = (
+        CallerCell.objects.filter(
+            scope_for(user).unit_q("unit__"),
+            month=m,
+            calls__gte=repeat_min(),
+            **{f"{col}__in": {p for p, _k in by_pair}, "category__in": {k for _p, k in by_pair}},
+        )
+        .select_related("household")
+        .order_by("-calls", "id")
+    )
+    for cell in qs:
+        cand = by_pair.get((getattr(cell, col), cell.category_id))
+        if cand is not None:
+            cand.repeat_callers.append(_caller(cell))
+
+
+def _top_callers(
+    user: Any, within: Unit | None, category: Category | None, m: date, col: str
+) -> list[tuple[Unit, Category, Caller]]:
+    """The CALLERS repeat callers of the month with the most calls, masked, with their place at the
+    level (one query)."""
+    place = col.removesuffix("_id")
+    qs = (
+        _cells(user, within, category, CallerCell, "unit")
+        .filter(month=m, calls__gte=repeat_min(), **{f"{col}__isnull": False})
+        .select_related("household", "category", place)
+        .order_by("-calls", "id")[:CALLERS]
+    )
+    return [(getattr(cell, place), cell.category, _caller(cell)) for cell in qs]
 
 
 def _add_samples(candidates: list[Candidate], month: Period, col: str) -> None:

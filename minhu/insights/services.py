@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +21,8 @@ from minhu.appeals.models import Appeal, Category, State
 from minhu.appeals.stats import Period, add_months
 from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
-from minhu.grid.models import Unit
-from minhu.insights.models import Adoption, CallerCell, MonthlyCell, RollupMonth
+from minhu.grid.models import Household, Unit, path_ids
+from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, PlaceSize, RollupMonth
 
 # How far back the periodic job fills months it has never computed (the seasonal measure looks 3 years
 # back); the current month is recomputed at most every REFRESH_MINUTES.
@@ -35,11 +36,19 @@ def phone_hash(phone: str) -> str:
     return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# The rollup column of the appeal that names the place at each level.
+PLACE_COLUMN: dict[str, str] = {Level.STREET: "street_id", Level.VILLAGE: "village_id", Level.GRID: "unit_id"}
+
+
 @transaction.atomic
-def rollup_refresh(*, month: date, now: datetime | None = None) -> int:
-    """Rewrite the rollup of the local month starting `month` from the appeals: delete its cells and insert
-    the grouped counts (two grouped queries over the month, which the `appeals_submitted_time` index
-    serves). Idempotent. Returns the number of appeals counted."""
+def rollup_refresh(*, month: date, now: datetime | None = None, households: bool = True) -> int:
+    """Rewrite the rollup of the local month starting `month` from the appeals, in one transaction:
+    delete its cells, then one `WITH … INSERT … SELECT` groups the month's appeals (read by range on the
+    `appeals_submitted_time` index) by unit × street × village × category once and inserts the counts of
+    all three levels from that grouping — set-based in the database, no row passes through Python. The
+    callers with two calls or more are grouped likewise (their phone is hashed and masked here, so only
+    those few rows come back). With `households`, the households under each unit are recounted too.
+    Idempotent. Returns the number of appeals counted."""
     period = Period.month_of(month)
     first = period.start
     qs = Appeal.objects.filter(
@@ -48,11 +57,27 @@ def rollup_refresh(*, month: date, now: datetime | None = None) -> int:
     MonthlyCell.objects.filter(month=first).delete()
     CallerCell.objects.filter(month=first).delete()
     keys = ("unit_id", "street_id", "village_id", "category_id")
-    cells = [
-        MonthlyCell(month=first, appeals=row["n"], **{k: row[k] for k in keys})
-        for row in qs.exclude(state=State.MERGED).values(*keys).annotate(n=Count("id")).filter(n__gt=0)
-    ]
-    MonthlyCell.objects.bulk_create(cells, batch_size=2000)
+    grouped_sql, grouped_params = (
+        qs.exclude(state=State.MERGED).values(*keys).annotate(n=Count("id")).query.sql_with_params()
+    )
+    table = connection.ops.quote_name(MonthlyCell._meta.db_table)
+    month_value = connection.ops.adapt_datefield_value(first)
+    selects = []
+    params: list[Any] = list(grouped_params)
+    # Only constant column and table names are spliced in; every value is a parameter.
+    for level, column in PLACE_COLUMN.items():
+        selects.append(
+            f"SELECT %s, %s, {column}, category_id, SUM(n) FROM g WHERE {column} IS NOT NULL "  # noqa: S608
+            f"GROUP BY {column}, category_id"
+        )
+        params += [month_value, level]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH g (unit_id, street_id, village_id, category_id, n) AS ({grouped_sql}) "
+            f"INSERT INTO {table} (month, level, place_id, category_id, appeals) "
+            + " UNION ALL ".join(selects),
+            params,
+        )
     callers: list[CallerCell] = []
     by_phone = (
         qs.exclude(caller_phone="").values("caller_phone", *keys).annotate(n=Count("id")).filter(n__gte=2)
@@ -80,11 +105,30 @@ def rollup_refresh(*, month: date, now: datetime | None = None) -> int:
             )
         )
     CallerCell.objects.bulk_create(callers, batch_size=2000)
-    total = sum(c.appeals for c in cells)
+    total = MonthlyCell.objects.filter(month=first, level=Level.GRID).aggregate(n=Sum("appeals"))["n"] or 0
     RollupMonth.objects.update_or_create(
         month=first, defaults={"refreshed_at": now or timezone.now(), "appeals": total}
     )
-    return total
+    if households:
+        households_refresh()
+    return int(total)
+
+
+@transaction.atomic
+def households_refresh() -> int:
+    """Rewrite `PlaceSize`: the households under every unit that has any below it (one grouped query by
+    the household's unit, then each count added to the unit's ancestors read off its path). Idempotent.
+    Returns the number of units written."""
+    under: dict[int, int] = defaultdict(int)
+    rows = Household.objects.order_by().values("unit_id", "unit__path").annotate(n=Count("id"))
+    for row in rows:
+        for pk in path_ids(row["unit__path"]):
+            under[pk] += int(row["n"])
+    PlaceSize.objects.all().delete()
+    PlaceSize.objects.bulk_create(
+        [PlaceSize(unit_id=pk, households=n) for pk, n in under.items()], batch_size=5000
+    )
+    return len(under)
 
 
 @dataclass(frozen=True)
@@ -108,8 +152,10 @@ def rollup_refresh_due(*, now: datetime | None = None) -> RefreshReport:
         ended = Period.month_of(month).until
         due = at is None or at < now - stale if month == current else at is None or at < ended
         if due:
-            rollup_refresh(month=month, now=now)
+            rollup_refresh(month=month, now=now, households=False)
             refreshed.append(f"{month:%Y-%m}")
+    if refreshed:
+        households_refresh()
     return RefreshReport(months=refreshed)
 
 
@@ -184,7 +230,13 @@ def _adopt(
 ) -> Adoption:
     with transaction.atomic():
         problem = problem_create(
-            by=by, unit=unit, title=title, description=description, category=category, appeals=appeals
+            by=by,
+            unit=unit,
+            title=title,
+            description=description,
+            category=category,
+            appeals=appeals,
+            source="insight",
         )
         adoption = Adoption.objects.create(
             month=first,

@@ -89,10 +89,13 @@ def test_a_resident_sees_nothing(world: World) -> None:
 
 
 def test_rollup_refresh_is_idempotent_and_keeps_no_phone(world: World) -> None:
-    before = sorted(MonthlyCell.objects.values_list("month", "unit_id", "category_id", "appeals"))
+    before = sorted(MonthlyCell.objects.values_list("month", "level", "place_id", "category_id", "appeals"))
     rollup_refresh(month=date(2026, 3, 1))
     rollup_refresh(month=date(2026, 3, 1))
-    assert sorted(MonthlyCell.objects.values_list("month", "unit_id", "category_id", "appeals")) == before
+    assert (
+        sorted(MonthlyCell.objects.values_list("month", "level", "place_id", "category_id", "appeals"))
+        == before
+    )
     cell = CallerCell.objects.get(month=date(2026, 3, 1), phone_masked="139****1111")
     assert cell.calls == 4
     assert cell.phone_hash == phone_hash("13900001111")
@@ -115,7 +118,7 @@ def test_merged_repeats_are_not_counted(world: World) -> None:
     rollup_refresh(month=date(2026, 3, 1))
     assert (
         sum(
-            MonthlyCell.objects.filter(month=date(2026, 3, 1), category=world.k3).values_list(
+            MonthlyCell.objects.filter(month=date(2026, 3, 1), category=world.k3, level="grid").values_list(
                 "appeals", flat=True
             )
         )

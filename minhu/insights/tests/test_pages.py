@@ -94,8 +94,28 @@ def fake_problems(monkeypatch: Any) -> list[dict[str, Any]]:
     """Stand-in for minhu.problems (built in parallel): records each problem_create call."""
     calls: list[dict[str, Any]] = []
 
-    def problem_create(**kwargs: Any) -> FakeProblem:
-        calls.append(kwargs)
+    def problem_create(
+        *,
+        by: Any,
+        unit: Any,
+        title: str,
+        description: str = "",
+        category: Any = None,
+        appeals: Any = (),
+        source: str = "staff",
+    ) -> FakeProblem:
+        """The signature minhu.problems.services.problem_create promises (keyword-only)."""
+        calls.append(
+            {
+                "by": by,
+                "unit": unit,
+                "title": title,
+                "description": description,
+                "category": category,
+                "appeals": appeals,
+                "source": source,
+            }
+        )
         return FakeProblem(pk=100 + len(calls))
 
     package = types.ModuleType("minhu.problems")
@@ -121,6 +141,7 @@ def test_adopt_makes_one_problem_and_is_idempotent(
     assert call["unit"] == world.tree.village_a
     assert call["category"] == world.k1
     assert call["by"] == alice_street
+    assert call["source"] == "insight"
     assert len(call["appeals"]) == 12
     assert call["title"] == "2026-03 马耳山村 · 楼道杂物"
     adoption = Adoption.objects.get()

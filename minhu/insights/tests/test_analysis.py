@@ -11,7 +11,7 @@ from minhu.appeals.models import Appeal
 from minhu.grid.services import post_create, unit_create
 from minhu.grid.tests.conftest import START
 from minhu.insights.models import CallerCell, MonthlyCell, RollupMonth
-from minhu.insights.selectors import analyse, default_level
+from minhu.insights.selectors import ORDERS, analyse, default_level
 from minhu.insights.services import phone_hash, rollup_refresh, rollup_refresh_due
 from minhu.insights.tests.world import MARCH, SH, World, appeals
 
@@ -139,6 +139,40 @@ def test_periodic_job_fills_missing_months_then_only_the_stale_current_one(world
     assert rollup_refresh_due(now=april).months == ["2026-03", "2026-04"]  # March once more after it ended
 
 
+def grow(world: World) -> None:
+    """Six more villages, each with three categories over the minimum count and one repeat caller each."""
+    t = world.tree
+    rows = []
+    for n in range(6):
+        v = unit_create(
+            kind="village", name=f"新村{n}", code=f"210111001{n + 10:03d}", parent=t.street, actor=None
+        )
+        area = unit_create(kind="area", name="一片", code=f"210111001{n + 10:03d}A", parent=v, actor=None)
+        for i, k in enumerate((world.k1, world.k2, world.k3)):
+            rows += appeals(7 + n + 2 * i, k, area, street=t.street, village=v, year=2026, month=3)
+            rows += appeals(3, k, area, street=t.street, village=v, year=2026, month=3, phone="13500005555")
+            rows += appeals(n + i, k, area, street=t.street, village=v, year=2026, month=2)
+            rows += appeals(2 * n, k, area, street=t.street, village=v, year=2025, month=3)
+    Appeal.objects.bulk_create(rows)
+    for month in (date(2025, 3, 1), date(2026, 2, 1), date(2026, 3, 1)):
+        rollup_refresh(month=month)
+
+
+def test_a_short_list_is_the_head_of_the_long_one(world: World, alice_street: Any) -> None:
+    """Only candidates whose score could reach the limit-th are read back 36 months: whatever the limit
+    and the order, the list shown is the head of the full ranking."""
+    grow(world)
+    for order in ORDERS:
+        full = analyse(alice_street, month=MARCH, level="village", order=order, limit=500)
+        assert full.total == len(full.candidates) == 3 + 18
+        for limit in (1, 2, 5, 12):
+            short = analyse(alice_street, month=MARCH, level="village", order=order, limit=limit)
+            assert short.total == full.total
+            assert [(c.place.pk, c.category.pk, c.score, c.hot) for c in short.candidates] == [
+                (c.place.pk, c.category.pk, c.score, c.hot) for c in full.candidates[:limit]
+            ]
+
+
 def test_query_count_does_not_grow_with_appeals_or_units(world: World, alice_street: Any) -> None:
     def queries() -> int:
         alice_street.__dict__.pop("_grid_scope", None)
@@ -148,18 +182,7 @@ def test_query_count_does_not_grow_with_appeals_or_units(world: World, alice_str
         return len(ctx.captured_queries)
 
     small = queries()
-    t = world.tree
-    rows = []
-    for n in range(6):
-        v = unit_create(
-            kind="village", name=f"新村{n}", code=f"210111001{n + 10:03d}", parent=t.street, actor=None
-        )
-        area = unit_create(kind="area", name="一片", code=f"210111001{n + 10:03d}A", parent=v, actor=None)
-        for k in (world.k1, world.k2, world.k3):
-            rows += appeals(7 + n, k, area, street=t.street, village=v, year=2026, month=3)
-            rows += appeals(3, k, area, street=t.street, village=v, year=2026, month=3, phone="13500005555")
-    Appeal.objects.bulk_create(rows)
-    rollup_refresh(month=date(2026, 3, 1))
+    grow(world)
     large = queries()
     assert analyse(alice_street, month=MARCH, level="village").total == 3 + 18
     assert large == small

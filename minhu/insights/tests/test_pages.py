@@ -30,6 +30,29 @@ def test_page_lists_candidates_with_masked_callers(client: Any, alice_street: An
     assert "Make it a problem" not in body  # minhu.problems is not installed here
 
 
+def test_page_and_export_queries_do_not_grow_with_the_candidates(
+    client: Any, world: World, alice_street: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minhu.insights.tests.test_analysis import grow
+
+    client.force_login(alice_street)
+
+    def queries(params: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get(URL, params)
+            if params.get("format"):
+                b"".join(r.streaming_content)
+        assert r.status_code == 200
+        return len(ctx.captured_queries)
+
+    small = queries(MARCH_Q), queries({**MARCH_Q, "format": "xlsx"})
+    grow(world)
+    assert (queries(MARCH_Q), queries({**MARCH_Q, "format": "xlsx"})) == small
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"month": "2026-13"}, "month"), ({"level": "planet"}, "level"), ({"order": "x"}, "order")],

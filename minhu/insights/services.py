@@ -54,6 +54,12 @@ def rollup_refresh(*, month: date, now: datetime | None = None, households: bool
     qs = Appeal.objects.filter(
         submitted_at__gte=period.since, submitted_at__lt=period.until, unit__isnull=False
     ).order_by()
+    # Two refreshes of one month at once (several workers) take turns on the month's bookkeeping row, so
+    # the second rewrites after the first has committed instead of colliding with its rows.
+    marker, _created = RollupMonth.objects.get_or_create(
+        month=first, defaults={"refreshed_at": now or timezone.now()}
+    )
+    RollupMonth.objects.select_for_update().filter(pk=marker.pk).first()
     MonthlyCell.objects.filter(month=first).delete()
     CallerCell.objects.filter(month=first).delete()
     keys = ("unit_id", "street_id", "village_id", "category_id")

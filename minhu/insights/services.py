@@ -27,6 +27,8 @@ from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, Plac
 # How far back the periodic job fills months it has never computed (the seasonal measure looks 3 years
 # back); the current month is recomputed at most every REFRESH_MINUTES.
 HISTORY_MONTHS = 48
+# PostgreSQL's memory for the refresh's grouping (SET LOCAL: this transaction only).
+WORK_MEM = "256MB"
 
 
 def phone_hash(phone: str) -> str:
@@ -60,6 +62,11 @@ def rollup_refresh(*, month: date, now: datetime | None = None, households: bool
         month=first, defaults={"refreshed_at": now or timezone.now()}
     )
     RollupMonth.objects.select_for_update().filter(pk=marker.pk).first()
+    if connection.vendor == "postgresql":
+        # The month's groups (≈0.5 M at city scale) fit in memory instead of spilling to disk; for this
+        # transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
     MonthlyCell.objects.filter(month=first).delete()
     CallerCell.objects.filter(month=first).delete()
     keys = ("unit_id", "street_id", "village_id", "category_id")

@@ -86,7 +86,8 @@ def _tree() -> None:
 
 
 def _appeals(month: date, n: int, seed: float, tag: str) -> int:
-    """n appeals spread over the month: grids skewed (random()^1.5 favours low ids, spread over every
+    """n appeals spread over the month in the order they arrive (so the table is in time order, as one
+    filled by intake is): grids skewed (random()^1.5 favours low ids, spread over every
     community), categories skewed (random()^2); 2 % of calls go to one of 300 hot (grid, category) pairs,
     5 % are repeat callers (one phone per grid × category × 1..3), 3 % are linked repeats (merged)."""
     period = Period.month_of(month)
@@ -95,7 +96,7 @@ def _appeals(month: date, n: int, seed: float, tag: str) -> int:
         """
         WITH cats AS (SELECT array_agg(id ORDER BY code) AS ids FROM appeals_category),
         x AS (
-          SELECT i, random() AS r, random() AS t, random() AS p, random() AS h,
+          SELECT i, random() AS r, (i - 1 + random()) / %(n)s AS t, random() AS p, random() AS h,
                  floor(random() * 300)::int AS j,
                  %(g)s + 1 + floor(%(grids)s * power(random(), 1.5))::int AS g0,
                  floor(%(cats)s * power(random(), 2))::int AS k0

@@ -30,21 +30,24 @@ class MonthlyCell(models.Model):
 
     month = models.DateField(_("month"))
     level = models.CharField(_("level"), max_length=7, choices=Level.choices)
-    place = models.ForeignKey("grid.Unit", on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey("appeals.Category", on_delete=models.CASCADE, related_name="+")
+    # Derived rows, rewritten a month at a time: no foreign-key constraints or per-column indexes to pay for
+    # on each of a city's ≈0.8 M rows a month (a place with appeals cannot be deleted: appeals protect it).
+    place = models.ForeignKey(
+        "grid.Unit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    category = models.ForeignKey(
+        "appeals.Category", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     appeals = models.PositiveIntegerField(_("appeals"))
 
     class Meta:
         verbose_name = _("monthly count")
         verbose_name_plural = _("monthly counts")
-        indexes = [
-            # the candidates: every cell of one level in the month, the month before, a year before
-            models.Index(fields=["level", "month"], name="insights_cell_month"),
-        ]
         constraints = [
-            # also the history of a few candidates: (level, place, category) then a range of months
+            # The one index: a month's rows are appended at its end; it serves the candidates (the cells of
+            # one level in three months) and the history of a few place × category pairs (month by month).
             models.UniqueConstraint(
-                fields=["level", "place", "category", "month"], name="insights_cell_unique"
+                fields=["month", "level", "place", "category"], name="insights_cell_unique"
             ),
         ]
 

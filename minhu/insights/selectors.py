@@ -281,6 +281,7 @@ def analyse(
             hot=(x.place, x.category) in hot,
         )
         for x in short
+        if x.place in units and x.category in categories
     ]
     order_key: dict[str, Callable[[Candidate], tuple[Any, ...]]] = {
         "score": lambda c: (-c.score, -c.count, c.place.code, c.category.code),
@@ -324,8 +325,7 @@ def _seasonal(level: str, m: date, pairs: list[_Pair]) -> dict[tuple[int, int], 
         MonthlyCell.objects.filter(
             which,
             level=level,
-            month__gt=add_months(m, -12 * (SEASON_YEARS + 1)),
-            month__lte=add_months(m, -12),
+            month__in=[add_months(m, -12 - i) for i in range(12 * SEASON_YEARS)],
         )
         .order_by()
         .values("place_id", "category_id")

@@ -147,26 +147,28 @@ def _appeals(month: date, n: int, seed: float, tag: str) -> int:
 
 
 def _history(month: date) -> int:
-    """The rollup of the months of the 48-month window that have no appeals here, synthesised from the
-    same month a year earlier (each cell scaled by a random 0.6–1.4)."""
+    """The rollup of the 35 months before the same month a year earlier (with it, the 36 months the
+    seasonal measure reads), synthesised from that month (each cell scaled by a random 0.6–1.4), in one
+    statement with the cells' index built afterwards."""
     source = add_months(month, -12)
-    have = {month, add_months(month, -1), source}
-    rows = 0
-    for i in range(1, 12 * 4 + 1):
-        target = add_months(month, -i)
-        if target in have:
-            continue
-        rows += _sql(
-            """INSERT INTO insights_monthlycell (month, level, place_id, category_id, appeals)
-               SELECT %s, level, place_id, category_id, greatest(1, round(appeals * (0.6 + 0.8 * random())))
-               FROM insights_monthlycell WHERE month = %s""",
-            [target, source],
-        )
-        _sql(
-            """INSERT INTO insights_rollupmonth (month, refreshed_at, appeals)
-               VALUES (%s, now(), 0) ON CONFLICT (month) DO NOTHING""",
-            [target],
-        )
+    _sql("ALTER TABLE insights_monthlycell DROP CONSTRAINT insights_cell_unique")
+    rows = _sql(
+        """INSERT INTO insights_monthlycell (month, level, place_id, category_id, appeals)
+           SELECT (%(source)s::date - make_interval(months => k))::date, level, place_id, category_id,
+                  greatest(1, round(appeals * (0.6 + 0.8 * random())))
+           FROM insights_monthlycell, generate_series(1, 35) k WHERE month = %(source)s""",
+        {"source": source},
+    )
+    _sql(
+        "ALTER TABLE insights_monthlycell ADD CONSTRAINT insights_cell_unique "
+        "UNIQUE (month, level, place_id, category_id)"
+    )
+    _sql(
+        """INSERT INTO insights_rollupmonth (month, refreshed_at, appeals)
+           SELECT (%(source)s::date - make_interval(months => k))::date, now(), 0
+           FROM generate_series(1, 35) k ON CONFLICT (month) DO NOTHING""",
+        {"source": source},
+    )
     return rows
 
 
@@ -242,7 +244,7 @@ class Command(BaseCommand):
         for m in (add_months(month, -12), add_months(month, -1)):
             if not RollupMonth.objects.filter(month=m).exists():
                 timed(f"rollup_refresh {m:%Y-%m}", lambda m=m: rollup_refresh(month=m, households=False))
-        if not MonthlyCell.objects.filter(month=add_months(month, -2)).exists():
+        if not MonthlyCell.objects.filter(month=add_months(month, -13)).exists():
             rows = timed("history cells", lambda: _history(month))
             self.stdout.write(f"  {rows} synthesised cells")
             timed("ANALYZE", lambda: _sql("ANALYZE"))

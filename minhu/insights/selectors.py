@@ -11,12 +11,15 @@ queries does not depend on the number of appeals, units or categories (tested).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -28,7 +31,7 @@ from minhu.core.masking import mask_name, mask_phone
 from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import scope_for, tree_roots
 from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, RollupMonth
-from minhu.insights.services import PLACE_COLUMN
+from minhu.insights.services import PLACE_COLUMN, WORK_MEM
 
 LEVELS = tuple(Level.values)
 
@@ -169,9 +172,10 @@ def _cells(user: Any, within: Unit | None, category: Category | None, model: Any
     return qs.order_by()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pair:
-    """One place × category of the month, before it is a Candidate: the figures that need no history."""
+    """One place × category of the month, before it is a Candidate: the figures that need no history
+    (`rate` and `floor` computed once: they rank up to 150 k pairs at city scale)."""
 
     place: int
     category: int
@@ -180,20 +184,30 @@ class _Pair:
     last_year: int
     households: int
     callers: int
+    rate: float = 0.0
+    floor: float = 0.0  # the score without its seasonal term (which adds at most ½ · count)
 
-    @property
-    def rate(self) -> float:
-        return 1000 * self.count / self.households if self.households else 0.0
-
-    @property
-    def score_floor(self) -> float:
-        """The score without its seasonal term (which adds at most ½ · count)."""
-        return (
+    def __post_init__(self) -> None:
+        self.rate = 1000 * self.count / self.households if self.households else 0.0
+        self.floor = (
             self.count
             + 0.5 * max(0, self.count - self.previous)
             + 0.5 * max(0, self.count - self.last_year)
             + 2 * self.callers
         )
+
+
+@contextmanager
+def _tuned() -> Iterator[None]:
+    """On PostgreSQL, for the analysis' transaction only: no JIT (compiling costs more than these short
+    aggregations take) and room to group a city's cells in memory."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        yield
 
 
 def analyse(
@@ -207,9 +221,24 @@ def analyse(
     limit: int = LIMIT,
 ) -> Analysis:
     """The candidates of `month` at `level` (place × category with at least INSIGHTS_MIN_COUNT appeals),
-    with their evidence, ordered by `order` (score, count, or count per 1,000 households).
+    with their evidence, ordered by `order` (score, count, or count per 1,000 households); see `_analyse`."""
+    with _tuned():
+        return _analyse(
+            user, month=month, level=level, within=within, category=category, order=order, limit=limit
+        )
 
-    Candidates first, history for few: one grouped query over this level's cells of three months (this
+
+def _analyse(
+    user: Any,
+    *,
+    month: Period,
+    level: str,
+    within: Unit | None = None,
+    category: Category | None = None,
+    order: str = "score",
+    limit: int = LIMIT,
+) -> Analysis:
+    """Candidates first, history for few: one grouped query over this level's cells of three months (this
     one, the one before, the same one a year before) gives every candidate's count, comparisons and
     households, and one grouped query counts their repeat callers. That ranks every candidate but for the
     seasonal term, which adds at most ½ · count to a score: only the candidates whose score could still
@@ -247,23 +276,26 @@ def analyse(
     ]
 
     # Hot spots: the highest by count and by count per 1,000 households, among all candidates.
-    hot: set[tuple[int, int]] = set()
-    rankings: list[Callable[[_Pair], float]] = [lambda x: x.count, lambda x: x.rate]
-    for rank in rankings:
-        top = sorted(pairs, key=lambda x: (-rank(x), x.place, x.category))[:HOT_TOP]
-        hot |= {(x.place, x.category) for x in top}
+    hot = {
+        (x.place, x.category)
+        for top in (
+            heapq.nsmallest(HOT_TOP, pairs, key=lambda x: (-x.count, x.place, x.category)),
+            heapq.nsmallest(HOT_TOP, pairs, key=lambda x: (-x.rate, x.place, x.category)),
+        )
+        for x in top
+    }
 
     # The pairs that could be shown: everything whose key, with the most the seasonal term could add,
     # still reaches the limit-th highest key without it.
     keys: dict[str, tuple[Callable[[_Pair], float], Callable[[_Pair], float]]] = {
-        "score": (lambda x: x.score_floor, lambda x: x.score_floor + 0.5 * x.count),
+        "score": (lambda x: x.floor, lambda x: x.floor + 0.5 * x.count),
         "count": (lambda x: float(x.count), lambda x: float(x.count)),
         "rate": (lambda x: x.rate, lambda x: x.rate),
     }
     primary, bound = keys[order]
     short = pairs
     if len(pairs) > limit:
-        threshold = sorted((primary(x) for x in pairs), reverse=True)[limit - 1]
+        threshold = primary(heapq.nlargest(limit, pairs, key=primary)[-1])
         short = [x for x in pairs if bound(x) >= threshold]
     seasonal = _seasonal(level, m, short)
     units = {u.pk: u for u in Unit.objects.filter(pk__in={x.place for x in short})}

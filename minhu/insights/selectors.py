@@ -339,38 +339,48 @@ def _analyse(
     )
 
 
+SEASONAL_BATCH = 5000  # pairs per history query (bounds the statement's parameters on both databases)
+
+
 def _seasonal(level: str, m: date, pairs: list[_Pair]) -> dict[tuple[int, int], int]:
-    """For each pair, in how many of the last SEASON_YEARS years it was high in the same month (one query
-    over the cells of exactly these pairs in the 12 · SEASON_YEARS months up to a year before `m`)."""
+    """For each pair, in how many of the last SEASON_YEARS years it was high in the same month: one query
+    (per SEASONAL_BATCH pairs) over the cells of exactly these pairs — `(place, category) IN (VALUES …)`,
+    which both databases answer from the cells' index — in the 12 · SEASON_YEARS months up to a year before
+    `m`, summed per pair in the database."""
     if not pairs:
         return {}
     floor = min_count()
-    sums: dict[str, Any] = {}
+    ops = connection.ops
+    sums: list[str] = []
+    sum_params: list[Any] = []
     for y in range(1, SEASON_YEARS + 1):
         same = add_months(m, -12 * y)
-        sums[f"y{y}"] = Sum("appeals", filter=Q(month=same))
-        sums[f"w{y}"] = Sum("appeals", filter=Q(month__gt=add_months(same, -12), month__lte=same))
-    which = Q(pk__in=[])
-    for x in pairs:
-        which |= Q(place_id=x.place, category_id=x.category)
-    rows = (
-        MonthlyCell.objects.filter(
-            which,
-            level=level,
-            month__in=[add_months(m, -12 - i) for i in range(12 * SEASON_YEARS)],
-        )
-        .order_by()
-        .values("place_id", "category_id")
-        .annotate(**sums)
-    )
+        sums.append("SUM(CASE WHEN month = %s THEN appeals ELSE 0 END)")
+        sums.append("SUM(CASE WHEN month > %s AND month <= %s THEN appeals ELSE 0 END)")
+        sum_params += [ops.adapt_datefield_value(d) for d in (same, add_months(same, -12), same)]
+    months = [ops.adapt_datefield_value(add_months(m, -12 - i)) for i in range(12 * SEASON_YEARS)]
+    table = ops.quote_name(MonthlyCell._meta.db_table)
     out: dict[tuple[int, int], int] = {}
-    for row in rows:
-        n = 0
-        for y in range(1, SEASON_YEARS + 1):
-            c, w = row[f"y{y}"] or 0, row[f"w{y}"] or 0
-            if c >= floor and c >= SEASON_FACTOR * w / 12:
-                n += 1
-        out[(row["place_id"], row["category_id"])] = n
+    for start in range(0, len(pairs), SEASONAL_BATCH):
+        chunk = pairs[start : start + SEASONAL_BATCH]
+        # Only constant names and placeholders are spliced in; every value is a parameter.
+        sql = (
+            f"SELECT place_id, category_id, {', '.join(sums)} FROM {table} "  # noqa: S608
+            f"WHERE level = %s AND month IN ({', '.join(['%s'] * len(months))}) "
+            f"AND (place_id, category_id) IN (VALUES {', '.join(['(%s, %s)'] * len(chunk))}) "
+            "GROUP BY place_id, category_id"
+        )
+        params = [*sum_params, level, *months, *(v for x in chunk for v in (x.place, x.category))]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for place, category, *figures in rows:
+            n = 0
+            for y in range(SEASON_YEARS):
+                c, w = int(figures[2 * y] or 0), int(figures[2 * y + 1] or 0)
+                if c >= floor and c >= SEASON_FACTOR * w / 12:
+                    n += 1
+            out[(place, category)] = n
     return out
 
 

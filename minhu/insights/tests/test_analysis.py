@@ -186,3 +186,20 @@ def test_query_count_does_not_grow_with_appeals_or_units(world: World, alice_str
     large = queries()
     assert analyse(alice_street, month=MARCH, level="village").total == 3 + 18
     assert large == small
+
+
+def test_refresh_writes_only_the_differences(world: World) -> None:
+    """A cell whose count changed is updated, one whose appeals are gone is deleted, a new one inserted."""
+    march = date(2026, 3, 1)
+    a, k2 = world.tree.village_a, world.k2
+    Appeal.objects.filter(category=k2, village=a, submitted_at__gte=MARCH.since).delete()
+    Appeal.objects.bulk_create(
+        appeals(2, world.k3, a, street=world.tree.street, village=a, year=2026, month=3)
+        + appeals(1, world.k1, world.tree.block_a, street=world.tree.street, village=a, year=2026, month=3)
+    )
+    rollup_refresh(month=march)
+    cells = {(c.level, c.place_id, c.category_id): c.appeals for c in MonthlyCell.objects.filter(month=march)}
+    assert ("village", a.pk, k2.pk) not in cells
+    assert cells[("village", a.pk, world.k3.pk)] == 2
+    assert cells[("village", a.pk, world.k1.pk)] == 13
+    assert cells[("grid", world.tree.block_a.pk, world.k1.pk)] == 13

@@ -144,6 +144,8 @@ def _cells_write(qs: Any, first: date) -> None:
             params,
         )
         cursor.execute(f"CREATE INDEX {TEMP}_key ON {TEMP} (level, place_id, category_id)")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {TEMP}")  # a temporary table has no statistics until analysed
         cursor.execute(
             f"UPDATE {table} AS c SET appeals = (SELECT t.appeals FROM {TEMP} t WHERE {same}) "  # noqa: S608
             f"WHERE c.month = %s AND EXISTS (SELECT 1 FROM {TEMP} t WHERE {same} AND t.appeals <> c.appeals)",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "minhu.appeals",
     "minhu.meetings",
     "minhu.problems",
+    "minhu.insights",
     "minhu.open311",
     "minhu.mobilise",
     "minhu.ledger",
@@ -282,6 +283,7 @@ PERIODIC_TASKS = [
     "minhu.appeals.tasks.escalate_appeals",
     "minhu.meetings.tasks.escalate_actions",
     "minhu.mobilise.tasks.care_visits_sweep",
+    "minhu.insights.tasks.refresh_rollup",
 ]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
 
@@ -296,6 +298,13 @@ WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
 # is recorded as given and the appeal closed out (it counts against the rates instead).
 APPEALS_MAX_REOPENS = int(env("APPEALS_MAX_REOPENS", "2"))
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
+
+# --- proactive governance (docs/insights.md): the fewest appeals of one place and category in a month that
+# make a candidate, the fewest calls that make a repeat caller, and how often the current month's rollup is
+# recomputed.
+INSIGHTS_MIN_COUNT = int(env("INSIGHTS_MIN_COUNT", "5"))
+INSIGHTS_REPEAT_MIN = int(env("INSIGHTS_REPEAT_MIN", "3"))
+INSIGHTS_REFRESH_MINUTES = int(env("INSIGHTS_REFRESH_MINUTES", "60"))
 
 # --- care visits (未呼先应): days after a visit falls due before the household's 包户 party member is
 # reminded, and between each further step up the chain (docs/mobilise.md).

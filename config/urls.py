@@ -15,6 +15,7 @@ urlpatterns = [
     path("appeals/", include("minhu.appeals.urls")),
     path("problems/", include("minhu.problems.urls")),
     path("meetings/", include("minhu.meetings.urls")),
+    path("insights/", include("minhu.insights.urls")),
     path("open311/v2/", include("minhu.open311.urls")),
     path("api/v1/", api.urls),
     path("mobilise/", include("minhu.mobilise.urls")),

@@ -309,6 +309,8 @@ class Appeal(models.Model):
             ),
             # rates per category and period
             models.Index(fields=["category", "submitted_at"], name="appeals_category_time"),
+            # the insights rollup: all appeals of one month, grouped (minhu/insights/services.py)
+            models.Index(fields=["submitted_at"], name="appeals_submitted_time"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "minhu.open311",
     "minhu.mobilise",
     "minhu.ledger",
+    "minhu.bench",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -293,6 +294,8 @@ WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
 # is recorded as given and the appeal closed out (it counts against the rates instead).
 APPEALS_MAX_REOPENS = int(env("APPEALS_MAX_REOPENS", "2"))
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
+# Bench-only URLs (the one-row baseline beside intake, docs/performance.md): never on in production.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- care visits (未呼先应): days after a visit falls due before the household's 包户 party member is
 # reminded, and between each further step up the chain (docs/mobilise.md).

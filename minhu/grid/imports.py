@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -38,6 +39,10 @@ TABULAR_MESSAGES = [
     gettext_noop("not yes or no"),
     gettext_noop("required"),
 ]
+
+# Units per household query of a batch: each is one OR-ed (unit, numbers) term, kept well below SQLite's
+# expression depth limit (1000).
+KEY_CHUNK = 200
 
 _PHONE = re.compile(r"^\+?[0-9-]{7,20}$")
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -70,9 +75,27 @@ class GridSpec(Spec):
     def households_by_key(
         self, rows: list[Row], unit_col: str, number_col: str
     ) -> dict[tuple[str, str], Household]:
-        codes = {r.values[unit_col] for r in rows}
-        qs = selectors.households_visible_to(self.user).filter(unit__code__in=codes)
-        return {(h.unit.code, h.number): h for h in qs}
+        """The batch's households by (unit code, door number), and only those: one query for the units and
+        one per `KEY_CHUNK` of them for the households (matched on the (unit, number) index), so the cost
+        of a batch does not grow with the households its blocks already hold — earlier batches' included."""
+        wanted: dict[str, set[str]] = {}
+        for r in rows:
+            if r.values.get(number_col):
+                wanted.setdefault(r.values[unit_col], set()).add(r.values[number_col])
+        if not wanted:
+            return {}
+        unit_ids = dict(
+            selectors.units_visible_to(self.user).filter(code__in=wanted).values_list("pk", "code")
+        )
+        found: dict[tuple[str, str], Household] = {}
+        ids = sorted(unit_ids)
+        for i in range(0, len(ids), KEY_CHUNK):
+            keys = Q()
+            for pk in ids[i : i + KEY_CHUNK]:
+                keys |= Q(unit_id=pk, number__in=sorted(wanted[unit_ids[pk]]))
+            for h in selectors.households_visible_to(self.user).filter(keys):
+                found[(unit_ids[h.unit_id], h.number)] = h
+        return found
 
 
 class UnitSpec(GridSpec):

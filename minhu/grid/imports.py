@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Q
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -39,10 +39,6 @@ TABULAR_MESSAGES = [
     gettext_noop("not yes or no"),
     gettext_noop("required"),
 ]
-
-# Units per household query of a batch: each is one OR-ed (unit, numbers) term, kept well below SQLite's
-# expression depth limit (1000).
-KEY_CHUNK = 200
 
 _PHONE = re.compile(r"^\+?[0-9-]{7,20}$")
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -75,27 +71,40 @@ class GridSpec(Spec):
     def households_by_key(
         self, rows: list[Row], unit_col: str, number_col: str
     ) -> dict[tuple[str, str], Household]:
-        """The batch's households by (unit code, door number), and only those: one query for the units and
-        one per `KEY_CHUNK` of them for the households (matched on the (unit, number) index), so the cost
-        of a batch does not grow with the households its blocks already hold — earlier batches' included."""
-        wanted: dict[str, set[str]] = {}
-        for r in rows:
-            if r.values.get(number_col):
-                wanted.setdefault(r.values[unit_col], set()).add(r.values[number_col])
+        """The batch's households by (unit code, door number), and only those: the batch's units (one
+        query), the ids of the households with exactly the batch's (unit, number) pairs (one query on the
+        unique index), then those households within scope (one query, none when no pair exists): a batch
+        never reads the households its blocks already hold, earlier batches' included."""
+        wanted = {
+            (r.values[unit_col], r.values[number_col]) for r in rows if r.values.get(number_col) is not None
+        }
         if not wanted:
             return {}
-        unit_ids = dict(
-            selectors.units_visible_to(self.user).filter(code__in=wanted).values_list("pk", "code")
+        code_of = dict(
+            selectors.units_visible_to(self.user)
+            .filter(code__in={code for code, _n in wanted})
+            .values_list("pk", "code")
         )
-        found: dict[tuple[str, str], Household] = {}
-        ids = sorted(unit_ids)
-        for i in range(0, len(ids), KEY_CHUNK):
-            keys = Q()
-            for pk in ids[i : i + KEY_CHUNK]:
-                keys |= Q(unit_id=pk, number__in=sorted(wanted[unit_ids[pk]]))
-            for h in selectors.households_visible_to(self.user).filter(keys):
-                found[(unit_ids[h.unit_id], h.number)] = h
-        return found
+        id_of = {code: pk for pk, code in code_of.items()}
+        pairs = sorted((id_of[code], number) for code, number in wanted if code in id_of)
+        if not pairs:
+            return {}
+        ids = _household_ids(pairs)
+        if not ids:
+            return {}
+        qs = selectors.households_visible_to(self.user).filter(pk__in=ids).order_by()
+        return {(code_of[h.unit_id], h.number): h for h in qs}
+
+
+def _household_ids(pairs: list[tuple[int, str]]) -> list[int]:
+    """The ids of the households with these (unit id, door number) pairs: a row-value IN (PostgreSQL and
+    SQLite both take it; Django's ORM has no public tuple IN), one probe of the unique index per pair."""
+    t, qn = Household._meta.db_table, connection.ops.quote_name
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    sql = f"SELECT {qn('id')} FROM {qn(t)} WHERE ({qn('unit_id')}, {qn('number')}) IN (VALUES {values})"  # noqa: S608 -- names from the model; values are parameters
+    with connection.cursor() as cur:
+        cur.execute(sql, [v for pair in pairs for v in pair])
+        return [row[0] for row in cur.fetchall()]
 
 
 class UnitSpec(GridSpec):

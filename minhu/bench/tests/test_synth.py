@@ -123,7 +123,9 @@ def test_a_tiny_load_writes_the_plan_and_the_app_works_on_it(seeded: None) -> No
     user = User.objects.create(username="after-synth")
     assert user.pk >= plan.base["user"] + TINY_UNITS
     appeal = Appeal.objects.filter(handler__isnull=False).select_related("unit", "handler").first()
-    assert appeal is not None and appeal.unit is not None and appeal.unit.kind == Unit.Kind.BLOCK
+    assert appeal is not None
+    assert appeal.unit is not None
+    assert appeal.unit.kind == Unit.Kind.BLOCK
     assert appeal.district_id == appeal.unit.district_id
     with pytest.raises(CommandError, match="already loaded"):
         call_command("synth", "--scale", "tiny", "--seed", "41")

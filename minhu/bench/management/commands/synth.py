@@ -27,6 +27,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--until", help="the last day of the year of appeals (default: today)")
         parser.add_argument("--database-url", help="run against this database (migrated first)")
+        parser.add_argument(
+            "--if-missing", action="store_true", help="do nothing (exit 0) when the seed is already loaded"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["database_url"]:
@@ -45,6 +48,9 @@ class Command(BaseCommand):
         from minhu.bench.synth import TableReport, already_loaded, plan_for, synth_load
 
         if already_loaded(options["seed"]):
+            if options["if_missing"]:
+                self.stdout.write(f"seed {options['seed']} is already loaded: reused")
+                return
             raise CommandError(
                 f"seed {options['seed']} is already loaded in this database (units S{options['seed']}-…)"
             )

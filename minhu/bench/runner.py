@@ -90,7 +90,8 @@ class Load:
 
     @property
     def rps(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
+        """Answered with 200 per second (errors are counted apart, not as throughput)."""
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
 
 def load(port: int, path: str, bodies: Callable[[int], str], *, seconds: float, clients: int) -> Load:
@@ -170,6 +171,10 @@ def bench_intake(*, seconds: float, clients: int) -> tuple[list[Row], dict[str, 
         MINHU_BENCH_ENDPOINTS="1",
         MINHU_ACCESS_LOG="/dev/null",
         MINHU_DEBUG="0",
+        # The load comes from one address with one key, as from a busy aggregator: lift the per-address
+        # limit (60/min by default, docs/open311.md) or intake would be measured answering 429.
+        MINHU_API_RATE_PUBLIC="100000000/min",
+        MINHU_LOG_LEVEL="ERROR",
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn"],
@@ -207,6 +212,7 @@ def bench_intake(*, seconds: float, clients: int) -> tuple[list[Row], dict[str, 
         server.terminate()
         server.wait(timeout=30)
     ratio = intake.rps / base.rps if base.rps else 0.0
+    failed = intake.errors + base.errors > 0.01 * (intake.requests + base.requests)
     rows = [
         Row(
             "intake",
@@ -223,9 +229,9 @@ def bench_intake(*, seconds: float, clients: int) -> tuple[list[Row], dict[str, 
         Row(
             "intake",
             "intake / baseline throughput",
-            f"{ratio:.0%}",
+            f"{ratio:.0%}" + (" (invalid: more than 1 % of the requests failed)" if failed else ""),
             "≥ 60 %",
-            ratio >= 0.6,
+            None if failed else ratio >= 0.6,
             "intake's ~20 queries (locate, repeat check, insert, event, route up the chain, dispatch, "
             "rewatch) vs 1",
         ),
@@ -524,7 +530,9 @@ def bench_import(*, rows: int, formats: list[str]) -> tuple[list[Row], dict[str,
     return out, mem
 
 
-def bench_memory(*, import_rows: int, worker_mib: float | None, mem: dict[str, float]) -> list[Row]:
+def bench_memory(
+    *, import_rows: int, worker_mib: float | None, mem: dict[str, float], export_months: int = 12
+) -> list[Row]:
     """Peak RSS: server workers (from the intake run), imports (above; and a tenth of the rows, to see that
     it stays flat), and the appeal-list .xlsx export over one month and over the year."""
     admin = admin_user()
@@ -572,19 +580,22 @@ def bench_memory(*, import_rows: int, worker_mib: float | None, mem: dict[str, f
             Row("memory", "grid import peak RSS (.xlsx)", f"{import_rows:,}: {mem['import xlsx']:.0f} MiB")
         )
     peaks = []
-    for months in (1, 12):
+    for months in (1, export_months):
         connection.close()
-        _s, mib, code = _wait_rss([sys.executable, "-m", "minhu.cli", "bench", "--probe-export", str(months)])
-        peaks.append((mib, code))
+        secs, mib, code = _wait_rss(
+            [sys.executable, "-m", "minhu.cli", "bench", "--probe-export", str(months)]
+        )
+        peaks.append((mib, code, secs))
     rows.append(
         Row(
             "memory",
-            "appeal list .xlsx export peak RSS, 1 vs 12 months",
+            f"appeal list .xlsx export peak RSS, 1 vs {export_months} months",
             f"{peaks[0][0]:.0f} vs {peaks[1][0]:.0f} MiB"
             + ("" if peaks[1][1] == 0 else f" (exit {peaks[1][1]})"),
             "constant in streams",
             peaks[1][0] < peaks[0][0] * 1.5,
-            "openpyxl write-only into a spooled temporary file",
+            "openpyxl write-only into a spooled temporary file; took "
+            f"{peaks[0][2]:.0f} vs {peaks[1][2]:.0f} s (openpyxl writes every cell in Python)",
         )
     )
     return rows
@@ -626,7 +637,10 @@ def run(*, scale: str, only: list[str], seconds: float, clients: int, repeat: in
         r, mem = bench_import(rows=import_rows, formats=formats)
         rows += r
     if "memory" in only:
-        rows += bench_memory(import_rows=import_rows, worker_mib=worker, mem=mem)
+        # At district scale and above a year's export takes minutes (openpyxl): three months show the
+        # same thing, whether memory grows with the rows.
+        months = 12 if scale in ("tiny", "street") else 3
+        rows += bench_memory(import_rows=import_rows, worker_mib=worker, mem=mem, export_months=months)
     if "sweep" in only:  # last: it rewrites appeals
         rows += bench_sweep(appeals=sweep_appeals, budget=sweep_budget)
     return [asdict(r) for r in rows]

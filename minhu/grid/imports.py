@@ -1,8 +1,9 @@
 """Import specs for the grid's lists (units, households, people, party members, responsibilities, cadres).
 
 Every reference (a unit code, a household, a person's ID number) is resolved within the importing user's
-scope, with one query per batch; a reference outside the scope reads as unknown. Column names are the
-English field names, stable across languages, so a template filled in once keeps working.
+scope, with a fixed number of queries per batch (one for most, up to three for households), whatever the
+size of the tables; a reference outside the scope reads as unknown. Column names are the English field
+names, stable across languages, so a template filled in once keeps working.
 """
 
 from __future__ import annotations

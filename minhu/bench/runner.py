@@ -262,7 +262,12 @@ def bench_pages(*, scale: str, repeat: int) -> list[Row]:
         User.objects.filter(groups__name="district_staff", username__startswith="s").order_by("pk").first()
     )
     district = district or admin_user()
-    ids = list(Appeal.objects.order_by("-pk").values_list("pk", flat=True)[:200])
+    # Appeals the district login sees (a city slice has several districts: the latest may be another's).
+    from minhu.grid.models import Post
+
+    own = Post.objects.filter(user=district).values_list("unit__district_id", flat=True).first()
+    latest = Appeal.objects.filter(district_id=own) if own else Appeal.objects.all()
+    ids = list(latest.order_by("-pk").values_list("pk", flat=True)[:200])
     rng = random.Random(3)  # noqa: S311 -- synthetic data, not security
     pages: list[tuple[str, Any, Callable[[], str]]] = [
         ("workbench (busiest handler)", handler, lambda: "/appeals/workbench/"),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "minhu.open311",
     "minhu.mobilise",
     "minhu.ledger",
+    "minhu.bench",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -298,6 +299,8 @@ WECHAT_INBOUND_SECRET = env("WECHAT_INBOUND_SECRET")
 # is recorded as given and the appeal closed out (it counts against the rates instead).
 APPEALS_MAX_REOPENS = int(env("APPEALS_MAX_REOPENS", "2"))
 APPEALS_FALLBACK_CATEGORY = env("APPEALS_FALLBACK_CATEGORY", "C02")
+# Bench-only URLs (the one-row baseline beside intake, docs/performance.md): never on in production.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 
 # --- proactive governance (docs/insights.md): the fewest appeals of one place and category in a month that
 # make a candidate, the fewest calls that make a repeat caller, and how often the current month's rollup is

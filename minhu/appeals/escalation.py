@@ -86,16 +86,25 @@ class SweepReport:
     overdue: int = 0
     skipped: int = 0  # claimed by another worker first
     details: list[str] = field(default_factory=list)
+    # The chain above each (anchor, level) met in this sweep: appeals of one block share it, so a sweep of
+    # many reads it once (a reassignment made during the sweep is seen by the next one).
+    chains: dict[tuple[str, int, str], list[Any]] = field(default_factory=dict, repr=False)
 
 
-def _chain_above(appeal: Appeal) -> list[Any]:
+def _chain_above(appeal: Appeal, chains: dict[tuple[str, int, str], list[Any]] | None = None) -> list[Any]:
     """The logins up the appeal's chain above its handler (the handler's own level and below excluded)."""
     from minhu.appeals.routing import handlers_up_the_chain
 
     anchor = appeal.household or appeal.unit
     if anchor is None:
         return []
-    users = [u for u, _link in handlers_up_the_chain(anchor, appeal.category.handling_level)]
+    key = (anchor._meta.label, anchor.pk, appeal.category.handling_level)
+    if chains is not None and key in chains:
+        users = chains[key]
+    else:
+        users = [u for u, _link in handlers_up_the_chain(anchor, appeal.category.handling_level)]
+        if chains is not None:
+            chains[key] = users
     ids = [u.pk for u in users]
     if appeal.handler_id in ids:
         return users[ids.index(appeal.handler_id) + 1 :]
@@ -120,7 +129,7 @@ def _notify(appeal: Appeal, user: Any, kind: str, subject: str, key: str) -> Non
 
 
 def _escalate(appeal: Appeal, *, level: int, reason: str, now: datetime, report: SweepReport) -> None:
-    above = _chain_above(appeal)
+    above = _chain_above(appeal, report.chains)
     if level > len(above) or appeal.escalation_level >= level:
         return
     supervisor = above[level - 1]

@@ -1,8 +1,9 @@
 """Import specs for the grid's lists (units, households, people, party members, responsibilities, cadres).
 
 Every reference (a unit code, a household, a person's ID number) is resolved within the importing user's
-scope, with one query per batch; a reference outside the scope reads as unknown. Column names are the
-English field names, stable across languages, so a template filled in once keeps working.
+scope, with a fixed number of queries per batch (one for most, up to three for households), whatever the
+size of the tables; a reference outside the scope reads as unknown. Column names are the English field
+names, stable across languages, so a template filled in once keeps working.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -70,9 +72,40 @@ class GridSpec(Spec):
     def households_by_key(
         self, rows: list[Row], unit_col: str, number_col: str
     ) -> dict[tuple[str, str], Household]:
-        codes = {r.values[unit_col] for r in rows}
-        qs = selectors.households_visible_to(self.user).filter(unit__code__in=codes)
-        return {(h.unit.code, h.number): h for h in qs}
+        """The batch's households by (unit code, door number), and only those: the batch's units (one
+        query), the ids of the households with exactly the batch's (unit, number) pairs (one query on the
+        unique index), then those households within scope (one query, none when no pair exists): a batch
+        never reads the households its blocks already hold, earlier batches' included."""
+        wanted = {
+            (r.values[unit_col], r.values[number_col]) for r in rows if r.values.get(number_col) is not None
+        }
+        if not wanted:
+            return {}
+        code_of = dict(
+            selectors.units_visible_to(self.user)
+            .filter(code__in={code for code, _n in wanted})
+            .values_list("pk", "code")
+        )
+        id_of = {code: pk for pk, code in code_of.items()}
+        pairs = sorted((id_of[code], number) for code, number in wanted if code in id_of)
+        if not pairs:
+            return {}
+        ids = _household_ids(pairs)
+        if not ids:
+            return {}
+        qs = selectors.households_visible_to(self.user).filter(pk__in=ids).order_by()
+        return {(code_of[h.unit_id], h.number): h for h in qs}
+
+
+def _household_ids(pairs: list[tuple[int, str]]) -> list[int]:
+    """The ids of the households with these (unit id, door number) pairs: a row-value IN (PostgreSQL and
+    SQLite both take it; Django's ORM has no public tuple IN), one probe of the unique index per pair."""
+    t, qn = Household._meta.db_table, connection.ops.quote_name
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    sql = f"SELECT {qn('id')} FROM {qn(t)} WHERE ({qn('unit_id')}, {qn('number')}) IN (VALUES {values})"  # noqa: S608 -- names from the model; values are parameters
+    with connection.cursor() as cur:
+        cur.execute(sql, [v for pair in pairs for v in pair])
+        return [row[0] for row in cur.fetchall()]
 
 
 class UnitSpec(GridSpec):

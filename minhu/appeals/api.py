@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from minhu.accounts.api import require_scope
 from minhu.accounts.models import Scope
@@ -25,7 +25,7 @@ from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, 
 from minhu.appeals.rates import Rates, rates_by, rates_for
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to
 from minhu.appeals.services import Conflict
-from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime
+from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime, Paged
 from minhu.core.masking import mask_name, mask_phone
 from minhu.core.models import Event
 from minhu.grid.selectors import households_visible_to, scope_for, units_visible_to
@@ -274,7 +274,7 @@ def _appeal(request: HttpRequest, tracking_code: str, scope: Scope) -> Appeal:
 
 
 @router.get("/appeals", response={200: list[AppealOut], **TOKEN_ERRORS}, summary="Appeals in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def appeals(request: HttpRequest, filters: Query[AppealFilters]) -> QuerySet[Appeal]:
     qs = _visible(request, Scope.APPEALS_READ)
     if filters.state:
@@ -443,7 +443,7 @@ def rates(request: HttpRequest, filters: Query[RatesFilters]) -> list[RatesOut]:
 @router.get(
     "/events", response={200: list[EventOut], **TOKEN_ERRORS}, summary="The audit trail in your scope"
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def events(request: HttpRequest, filters: Query[EventFilters]) -> QuerySet[Event]:
     """Those who see everything read every event; others the events of the appeals in their scope."""
     user = require_scope(request, Scope.EVENTS_READ)

@@ -12,9 +12,11 @@ from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
+from ninja.conf import settings as ninja_settings
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination
 from ninja.throttling import SimpleRateThrottle
 from pydantic import BeforeValidator
 
@@ -55,6 +57,19 @@ class ApiError(Exception):
 
 
 # The answers any endpoint can give besides its own, for the OpenAPI schema.
+# The largest offset a list takes: past it a page is refused with 400 (an unbounded one overflowed SQLite's
+# 64-bit integers into a 500).
+MAX_OFFSET = 1_000_000_000
+
+
+class Paged(LimitOffsetPagination):
+    """`limit`/`offset` pages, as django-ninja's, with the offset bounded by MAX_OFFSET."""
+
+    class Input(Schema):
+        limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1, le=ninja_settings.PAGINATION_MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
 PUBLIC_ERRORS: dict[int, type[Schema]] = {400: ErrorsOut, 404: ErrorsOut, 429: ErrorsOut}
 TOKEN_ERRORS: dict[int, type[Schema]] = {**PUBLIC_ERRORS, 401: ErrorsOut, 403: ErrorsOut}
 

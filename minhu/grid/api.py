@@ -9,11 +9,11 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from minhu.accounts.api import require_scope
 from minhu.accounts.models import Scope
-from minhu.core.api import TOKEN_ERRORS, ApiError
+from minhu.core.api import TOKEN_ERRORS, ApiError, Paged
 from minhu.core.masking import mask_name
 from minhu.grid.models import Household, Person, Unit
 from minhu.grid.selectors import households_visible_to, units_visible_to
@@ -65,7 +65,7 @@ _MEMBERS = Prefetch("members", queryset=Person.objects.order_by("-is_head", "pk"
 
 
 @router.get("/units", response={200: list[UnitOut], **TOKEN_ERRORS}, summary="Units in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def units(request: HttpRequest, filters: Query[UnitFilters]) -> list[Unit]:
     user = require_scope(request, Scope.GRID_READ)
     qs = units_visible_to(user).order_by("path")
@@ -94,7 +94,7 @@ def unit(request: HttpRequest, unit_id: int) -> Unit:
 @router.get(
     "/households", response={200: list[HouseholdOut], **TOKEN_ERRORS}, summary="Households in your scope"
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def households(request: HttpRequest, filters: Query[HouseholdFilters]) -> list[Household]:
     user = require_scope(request, Scope.GRID_READ)
     qs = households_visible_to(user).prefetch_related(_MEMBERS)

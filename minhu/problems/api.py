@@ -10,11 +10,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from minhu.accounts.api import require_scope
 from minhu.accounts.models import Scope
-from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError
+from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, Paged
 from minhu.grid.models import Unit, subtree_q
 from minhu.problems import board as board_data
 from minhu.problems.models import Problem
@@ -104,7 +104,7 @@ class BoardOut(Schema):
 
 
 @router.get("/problems", response={200: list[ProblemOut], **TOKEN_ERRORS}, summary="Problems in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Paged)
 def problems(request: HttpRequest, filters: Query[ProblemFilters]) -> QuerySet[Problem]:
     user = require_scope(request, Scope.APPEALS_READ)
     qs = problems_visible_to(user)

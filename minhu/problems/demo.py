@@ -1,5 +1,6 @@
 """Demo problems: the seed's electric-bike charging at 泮江翡翠城, merged from its charging appeals across
-channels, and a street-lamp problem in 马耳山村. Idempotent: nothing is added once they exist."""
+channels and on the agenda of the estate's next three-party consultation, and a street-lamp problem in
+马耳山村. Idempotent: nothing is added once they exist."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from minhu.accounts.models import User
 from minhu.appeals.models import Appeal
 from minhu.grid.models import Unit
+from minhu.meetings.services import agenda_item_add, meeting_create
 from minhu.problems.models import Problem
 from minhu.problems.services import problem_create
 
@@ -55,7 +57,7 @@ def load() -> list[tuple[str, str, str]]:
             .select_related("unit")
             .order_by("-submitted_at")[:12]
         )
-        problem_create(
+        problem = problem_create(
             by=by,
             unit=unit,
             title=title,
@@ -65,4 +67,32 @@ def load() -> list[tuple[str, str, str]]:
             source=Problem.Source.APPEAL,
             idempotency_key=f"{MARKER}{code}:{words}",
         )
+        if unit.kind == Unit.Kind.ESTATE:
+            _consultation(by, unit, problem)
     return []
+
+
+def _consultation(by: User, estate: Unit, problem: Problem) -> None:
+    """The estate's next three-party consultation, with its charging problem as the first matter."""
+    start = timezone.localtime().replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    meeting = meeting_create(
+        by=by,
+        unit=estate,
+        title=f"{estate.name}三方联席协商议事会",
+        place=f"{estate.name}党群服务站",
+        starts_at=start,
+        attendees=[
+            ("街道党工委", "黄委员", "街道党工委委员"),
+            ("物业党支部", "陈书记", "物业党支部书记"),
+            ("党员业主代表", "梁代表", "党员业主代表"),
+            ("党员业主代表", "吴代表", "党员业主代表"),
+        ],
+        idempotency_key=f"{MARKER}meeting:{estate.code}",
+    )
+    agenda_item_add(
+        meeting=meeting,
+        by=by,
+        title=problem.title,
+        subject=problem,
+        idempotency_key=f"{MARKER}item:{problem.pk}",
+    )

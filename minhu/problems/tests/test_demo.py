@@ -13,6 +13,7 @@ from minhu.accounts import demo as accounts_demo
 from minhu.appeals import demo as appeals_demo
 from minhu.appeals.models import Appeal
 from minhu.grid import demo as grid_demo
+from minhu.meetings.models import subject_items
 from minhu.problems import demo
 from minhu.problems.models import Problem
 
@@ -31,6 +32,10 @@ def test_demo_problems(db: Any) -> None:
     assert all("充电" in a.description for a in linked)
     assert len(set(linked.values_list("channel", flat=True))) >= 3
     assert Problem.objects.filter(unit__code="210111001001").exists()
+    (item,) = subject_items(charging)
+    assert item.meeting.unit == charging.unit
+    assert item.meeting.state == "planned"
+    assert item.meeting.attendance.count() == 4
     count = Problem.objects.count()
     demo.load()
     assert Problem.objects.count() == count

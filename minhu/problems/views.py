@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minhu.appeals.models import Appeal
@@ -224,6 +225,22 @@ def detail(
     return render(request, "problems/detail.html", context, status=status)
 
 
+# The problem page's form actions: the form, the service it feeds, what to say when done.
+_FORM_ACTIONS: dict[str, tuple[type[Any], Any, Any]] = {
+    "edit": (EditForm, lambda p, u, d: problem_update(problem=p, by=u, **d), gettext_lazy("Saved.")),
+    "close": (
+        CloseForm,
+        lambda p, u, d: problem_close(problem=p, by=u, resolution=d["resolution"]),
+        gettext_lazy("Struck off the list; the callers have been told."),
+    ),
+    "dismiss": (
+        DismissForm,
+        lambda p, u, d: problem_dismiss(problem=p, by=u, reason=d["reason"]),
+        gettext_lazy("Dismissed."),
+    ),
+}
+
+
 @login_required
 @require_POST
 def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
@@ -264,30 +281,14 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
             )
             messages.success(request, _("On the agenda as item %(n)d.") % {"n": item.number})
             return redirect(f"{reverse('meetings:detail', args=[meeting.pk])}#item-{item.pk}")
-        elif action == "edit":
-            form = EditForm(post)
-            failed["edit"] = form
-            if form.is_valid():
-                problem_update(by=user, problem=problem, **form.cleaned_data)
-                messages.success(request, _("Saved."))
-            else:
+        elif action in _FORM_ACTIONS:
+            form_class, run, done = _FORM_ACTIONS[action]
+            form = form_class(post)
+            failed[action] = form
+            if not form.is_valid():
                 raise ValidationError(_("Please correct the fields marked below."))
-        elif action == "close":
-            form = CloseForm(post)
-            failed["close"] = form
-            if form.is_valid():
-                problem_close(problem=problem, by=user, resolution=form.cleaned_data["resolution"])
-                messages.success(request, _("Struck off the list; the callers have been told."))
-            else:
-                raise ValidationError(_("Please correct the fields marked below."))
-        elif action == "dismiss":
-            form = DismissForm(post)
-            failed["dismiss"] = form
-            if form.is_valid():
-                problem_dismiss(problem=problem, by=user, reason=form.cleaned_data["reason"])
-                messages.success(request, _("Dismissed."))
-            else:
-                raise ValidationError(_("Please correct the fields marked below."))
+            run(problem, user, form.cleaned_data)
+            messages.success(request, str(done))
         else:
             raise Http404
     except ValidationError as exc:

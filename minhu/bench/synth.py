@@ -16,12 +16,18 @@ working-day calendar is not replayed), outcomes and ratings; each has its `appea
 
 from __future__ import annotations
 
+import bisect
+import multiprocessing
+import os
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection, models, transaction
 
@@ -67,6 +73,13 @@ class Plan:
     until: datetime
     districts: int | None = None
     base: dict[str, int] = field(default_factory=dict)
+    chunk: int = 20_000  # rows per generation chunk (see "the big tables, in chunks")
+
+    def chunks(self, n: int) -> int:
+        return -(-n // self.chunk)
+
+    def span(self, n: int, k: int) -> range:
+        return range(k * self.chunk, min(n, (k + 1) * self.chunk))
 
     @property
     def share(self) -> float:
@@ -231,64 +244,6 @@ def login_rows(plan: Plan, tree: Tree) -> dict[str, list[tuple[Any, ...]]]:
     return {"users": users, "user_groups": user_groups, "posts": posts, "responsibilities": resps}
 
 
-def household_rows(plan: Plan, tree: Tree) -> Iterator[tuple[Any, ...]]:
-    """(id, unit_id, district_id, number, address, created_at)."""
-    parents = _unit_parents(tree)
-    blocks = [b for b, _a in tree.blocks]
-    nh, nb = plan.n("households"), len(blocks)
-    created = plan.until - timedelta(days=400)
-    door = 0
-    last_block = -1
-    for h in range(nh):
-        b = blocks[h * nb // nh]
-        door = door + 1 if b == last_block else 1
-        last_block = b
-        _a, c, _s, d = parents[b]
-        yield (
-            plan.base["household"] + h,
-            b,
-            d,
-            f"{door}号",
-            f"{tree.names[c]}{tree.names[b]}{door}号",
-            created,
-        )
-
-
-def household_of_person(plan: Plan, p: int) -> int:
-    return p * plan.n("households") // plan.n("people")
-
-
-def person_rows(plan: Plan, tree: Tree) -> Iterator[tuple[Any, ...]]:
-    """(id, name, gender, birth_date, phone, id_number, household_id, is_head, district_id, elderly_alone,
-    disability, low_income, special_population)."""
-    rng = random.Random(f"{plan.seed}:people")  # noqa: S311 -- synthetic data, not security
-    parents = _unit_parents(tree)
-    blocks = [b for b, _a in tree.blocks]
-    nh, nb, np_ = plan.n("households"), len(blocks), plan.n("people")
-    previous = -1
-    for p in range(np_):
-        h = p * nh // np_
-        d = parents[blocks[h * nb // nh]][3]
-        born = date(1940, 1, 1) + timedelta(days=rng.randrange(80 * 365))
-        seq = p % 1000
-        yield (
-            plan.base["person"] + p,
-            rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
-            rng.choice("fm"),
-            born,
-            f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
-            f"210111{born:%Y%m%d}{seq:03d}{rng.randrange(10)}",
-            plan.base["household"] + h,
-            h != previous,
-            d,
-            born.year < 1955 and rng.random() < 0.1,
-            rng.random() < 0.02,
-            rng.random() < 0.03,
-            rng.random() < 0.005,
-        )
-        previous = h
-
-
 def tracking_code(i: int, seed: int) -> str:
     """Unique per (i, seed): a bijection of i modulo 31**12 written in the tracking alphabet."""
     alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -378,31 +333,125 @@ APPEAL_COLUMNS = [
 ]
 
 
-def appeal_rows(plan: Plan, tree: Tree, cats: list[Cat]) -> Iterator[tuple[Any, ...]]:
-    rng = random.Random(f"{plan.seed}:appeals")  # noqa: S311 -- synthetic data, not security
-    parents = _unit_parents(tree)
-    blocks = [b for b, _a in tree.blocks]
-    nh, nb, na = plan.n("households"), len(blocks), plan.n("appeals")
-    weights = [1 / (i + 1) ** 0.9 for i in range(len(cats))]
-    cum: list[float] = []
-    t = 0.0
-    for w in weights:
-        t += w
-        cum.append(t)
+# --- the big tables, in chunks --------------------------------------------------------------------------
+#
+# Households, people, appeals and events are generated in chunks of `Plan.chunk` rows. Each chunk has its
+# own seeded generator and depends on nothing but the plan and the tree, so chunk k is the same whoever
+# builds it, in whatever order: `synth_load` builds them in worker processes on PostgreSQL while the main
+# process streams the finished ones into COPY.
+
+
+@dataclass
+class Gen:
+    """Everything a chunk needs, and nothing that touches the database (it is sent to worker processes)."""
+
+    plan: Plan
+    tree: Tree
+    cats: list[Cat]
+    appeal_ct: int = 0
+    parents: dict[int, tuple[int, int, int, int]] = field(init=False)
+    blocks: list[int] = field(init=False)
+    texts: dict[str, list[str]] = field(init=False)
+    cum: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parents = _unit_parents(self.tree)
+        self.blocks = [b for b, _a in self.tree.blocks]
+        self.texts = {c.code: texts_for(c.code) for c in self.cats}
+        total, self.cum = 0.0, []
+        for i in range(len(self.cats)):  # Zipf-like: the catalogue's first categories are the common ones
+            total += 1 / (i + 1) ** 0.9
+            self.cum.append(total)
+
+
+def household_chunk(g: Gen, k: int) -> list[tuple[Any, ...]]:
+    """(id, unit_id, district_id, number, address, created_at); door numbers count up within each block."""
+    plan, tree, blocks = g.plan, g.tree, g.blocks
+    nh, nb = plan.n("households"), len(blocks)
+    created = plan.until - timedelta(days=400)
+    out = []
+    for h in plan.span(nh, k):
+        bi = h * nb // nh
+        b = blocks[bi]
+        door = h - (-(-bi * nh // nb)) + 1  # the block's first household is ⌈bi·nh/nb⌉
+        _a, c, _s, d = g.parents[b]
+        out.append(
+            (
+                plan.base["household"] + h,
+                b,
+                d,
+                f"{door}号",
+                f"{tree.names[c]}{tree.names[b]}{door}号",
+                created,
+            )
+        )
+    return out
+
+
+def person_chunk(g: Gen, k: int) -> list[tuple[Any, ...]]:
+    """(id, name, gender, birth_date, phone, id_number, household_id, is_head, district_id, elderly_alone,
+    disability, low_income, special_population); a household's first person is its head."""
+    plan = g.plan
+    rng = random.Random(f"{plan.seed}:people:{k}")  # noqa: S311 -- synthetic data, not security
+    nh, nb, np_ = plan.n("households"), len(g.blocks), plan.n("people")
+    out = []
+    for p in plan.span(np_, k):
+        h = p * nh // np_
+        d = g.parents[g.blocks[h * nb // nh]][3]
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(80 * 365))
+        seq = p % 1000
+        out.append(
+            (
+                plan.base["person"] + p,
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
+                rng.choice("fm"),
+                born,
+                f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                f"210111{born:%Y%m%d}{seq:03d}{rng.randrange(10)}",
+                plan.base["household"] + h,
+                p == 0 or (p - 1) * nh // np_ != h,
+                d,
+                born.year < 1955 and rng.random() < 0.1,
+                rng.random() < 0.02,
+                rng.random() < 0.03,
+                rng.random() < 0.005,
+            )
+        )
+    return out
+
+
+def _rows(g: Gen, build: Callable[[Gen, int], list[tuple[Any, ...]]], n: int) -> Iterator[tuple[Any, ...]]:
+    for k in range(g.plan.chunks(n)):
+        yield from build(g, k)
+
+
+def household_rows(plan: Plan, tree: Tree) -> Iterator[tuple[Any, ...]]:
+    return _rows(Gen(plan, tree, []), household_chunk, plan.n("households"))
+
+
+def person_rows(plan: Plan, tree: Tree) -> Iterator[tuple[Any, ...]]:
+    return _rows(Gen(plan, tree, []), person_chunk, plan.n("people"))
+
+
+def appeal_chunk(g: Gen, k: int) -> list[tuple[Any, ...]]:
+    plan, tree, cats, cum = g.plan, g.tree, g.cats, g.cum
+    rng = random.Random(f"{plan.seed}:appeals:{k}")  # noqa: S311 -- synthetic data, not security
+    nh, nb, na = plan.n("households"), len(g.blocks), plan.n("appeals")
+    t = cum[-1]
     channels, cweights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
-    texts = {c.code: texts_for(c.code) for c in cats}
     year = timedelta(days=365)
     start = plan.until - year
-    for i in range(na):
+    out = []
+    for i in plan.span(na, k):
         pk = plan.base["appeal"] + i
         submitted = start + year * (i / na) + timedelta(seconds=rng.randrange(60))
         cat = cats[_pick(cum, rng.random() * t)]
         h = rng.randrange(nh)
-        block = blocks[h * nb // nh]
-        area, community, street, district = parents[block]
+        block = g.blocks[h * nb // nh]
+        area, community, street, district = g.parents[block]
         with_household = rng.random() < 0.6
         where = tree.names[block]
-        description = rng.choice(texts[cat.code]).replace("{where}", where)
+        description = rng.choice(g.texts[cat.code]).replace("{where}", where)
         kind = cat.kind if rng.random() < 0.8 else rng.choice(KINDS)
         age = plan.until - submitted
         u = rng.random()
@@ -471,33 +520,59 @@ def appeal_rows(plan: Plan, tree: Tree, cats: list[Cat]) -> Iterator[tuple[Any, 
         if closed is not None and closed > plan.until:
             closed = plan.until
         anonymous = rng.random() < 0.05
-        yield (
+        out.append((
             pk, tracking_code(i, plan.seed), kind, rng.choices(channels, cweights)[0], cat.pk, description,
             block, district, street, community, plan.base["household"] + h if with_household else None,
             "" if with_household else f"{tree.names[community]}{where}", "" if anonymous else "居民",
             "" if anonymous else f"13{rng.randrange(10**9):09d}", anonymous, state, handler, department, 0,
             overdue, watch, watched, repeat_of, submitted, dispatched, responded, resolved, confirmed, closed,
             response_due, resolution_due, True, result, resolved_ok, satisfaction, "", 0, 0, 0, 1,
-        )  # fmt: skip
+        ))  # fmt: skip
+    return out
+
+
+def appeal_rows(plan: Plan, tree: Tree, cats: list[Cat]) -> Iterator[tuple[Any, ...]]:
+    return _rows(Gen(plan, tree, cats), appeal_chunk, plan.n("appeals"))
 
 
 def _pick(cum: list[float], x: float) -> int:
-    import bisect
-
     return min(bisect.bisect_left(cum, x), len(cum) - 1)
 
 
-def event_rows(plan: Plan, appeal_ct: int) -> Iterator[tuple[Any, ...]]:
+EVENT_COLUMNS = [
+    "actor_id",
+    "actor_label",
+    "verb",
+    "target_type_id",
+    "target_id",
+    "target_label",
+    "before",
+    "after",
+    "note",
+    "request_id",
+    "client_addr",
+    "at",
+]
+
+
+def event_chunk(g: Gen, k: int) -> list[tuple[Any, ...]]:
     """One `appeal.submit` event per appeal (the detail page's timeline reads them)."""
+    plan = g.plan
     na = plan.n("appeals")
     year = timedelta(days=365)
     start = plan.until - year
-    for i in range(na):
+    out = []
+    for i in plan.span(na, k):
         at = start + year * (i / na)
-        yield (
-            None, "resident", "appeal.submit", appeal_ct, str(plan.base["appeal"] + i),
+        out.append((
+            None, "resident", "appeal.submit", g.appeal_ct, str(plan.base["appeal"] + i),
             tracking_code(i, plan.seed), "{}", '{"state": "submitted"}', "", "synth", None, at,
-        )  # fmt: skip
+        ))  # fmt: skip
+    return out
+
+
+def event_rows(plan: Plan, appeal_ct: int) -> Iterator[tuple[Any, ...]]:
+    return _rows(Gen(plan, Tree(), [], appeal_ct), event_chunk, plan.n("appeals"))
 
 
 # --- writing ------------------------------------------------------------------------------------------
@@ -579,14 +654,168 @@ def already_loaded(seed: int) -> bool:
     return Unit.objects.filter(code__startswith=f"S{seed}-").exists()
 
 
-def synth_load(plan: Plan, progress: Callable[[TableReport], None] | None = None) -> list[TableReport]:
+# --- building chunks in parallel --------------------------------------------------------------------------
+
+_GEN: Gen | None = None  # the worker process's copy, set by its initializer
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(v: Any) -> str:
+    """One value in PostgreSQL's COPY text format (NULL, booleans, numbers, timestamps, dates, text)."""
+    if v is None:
+        return "\\N"
+    if v is True:
+        return "t"
+    if v is False:
+        return "f"
+    if isinstance(v, str):
+        return v.translate(_COPY_ESCAPES)
+    if isinstance(v, date):  # datetime too: ISO 8601 with its offset
+        return v.isoformat()
+    return str(v)
+
+
+def copy_text(rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows as the body of `COPY … FROM STDIN` (text format)."""
+    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows).encode()
+
+
+def _worker_init(g: Gen) -> None:
+    global _GEN  # one Gen per worker process, received once
+    _GEN = g
+
+
+def _worker_build(build: Callable[[Gen, int], list[tuple[Any, ...]]], k: int) -> bytes:
+    if _GEN is None:
+        raise RuntimeError("a builder worker runs without its Gen")
+    return copy_text(build(_GEN, k))
+
+
+class Builders:
+    """Worker processes that build chunks as COPY text, at most 2 × workers ahead of the writer (so memory
+    stays bounded). With 0 workers the chunks are built in this process, one at a time."""
+
+    def __init__(self, g: Gen, workers: int) -> None:
+        self.g = g
+        self.pool: ProcessPoolExecutor | None = None
+        self.window = 2 * workers
+        if workers > 0:
+            # spawn, not fork: the parent holds a database connection and may run threads.
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(g,))
+
+    def text(self, build: Callable[[Gen, int], list[tuple[Any, ...]]], n: int) -> Iterator[bytes]:
+        """The COPY text of chunks 0 … ⌈n / CHUNK⌉ − 1, in order."""
+        total = self.g.plan.chunks(n)
+        if self.pool is None:
+            for k in range(total):
+                yield copy_text(build(self.g, k))
+            return
+        pending: deque[Future[bytes]] = deque()
+        submitted = 0
+        while submitted < total or pending:
+            while submitted < total and len(pending) < self.window:
+                pending.append(self.pool.submit(_worker_build, build, submitted))
+                submitted += 1
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def write_chunks(
+    table: str,
+    columns: list[str],
+    build: Callable[[Gen, int], list[tuple[Any, ...]]],
+    n: int,
+    builders: Builders,
+) -> TableReport:
+    """Write n generated rows of a table: on PostgreSQL one COPY fed by the builders, on SQLite executemany
+    per chunk."""
+    t0 = time.perf_counter()
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        cols = ", ".join(qn(c) for c in columns)
+        with connection.cursor() as cur, cur.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
+            for data in builders.text(build, n):
+                copy.write(data)
+        return TableReport(table, n, time.perf_counter() - t0)
+    report = bulk_write(table, columns, _rows(builders.g, build, n))
+    return TableReport(table, report.rows, time.perf_counter() - t0)
+
+
+# --- PostgreSQL: indexes and foreign keys after the rows ------------------------------------------------
+
+
+def _deferred_ddl(tables: list[str]) -> tuple[list[str], list[str]]:
+    """For PostgreSQL's bulk-loading recipe ("Populating a Database": load, then index, then add the foreign
+    keys): the statements that drop the tables' secondary indexes, their unreferenced unique constraints and
+    their foreign keys, and the statements that create them again. Primary keys and the unique constraints
+    other tables' foreign keys rely on stay. Run inside the load's transaction, so a failure restores all."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT c.relname, con.conname, con.contype, pg_get_constraintdef(con.oid)
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+            WHERE c.relname = ANY(%s) AND c.relnamespace = 'public'::regnamespace
+              AND (con.contype = 'f' OR (con.contype = 'u' AND NOT EXISTS (
+                    SELECT 1 FROM pg_constraint ref WHERE ref.contype = 'f' AND ref.conindid = con.conindid)))
+            ORDER BY c.relname, con.contype DESC, con.conname
+            """,
+            [tables],
+        )
+        constraints = cur.fetchall()
+        cur.execute(
+            """
+            SELECT ic.relname, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE c.relname = ANY(%s) AND c.relnamespace = 'public'::regnamespace
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+            ORDER BY c.relname, ic.relname
+            """,
+            [tables],
+        )
+        indexes = cur.fetchall()
+    qn = connection.ops.quote_name
+    # Foreign keys go first and come back last; unique constraints come back before them.
+    fks = [(t, name, d) for t, name, k, d in constraints if k == "f"]
+    uniques = [(t, name, d) for t, name, k, d in constraints if k == "u"]
+    drop = [f"ALTER TABLE {qn(t)} DROP CONSTRAINT {qn(name)}" for t, name, _d in fks + uniques]
+    drop += [f"DROP INDEX {qn(name)}" for name, _d in indexes]
+    create = [definition for _name, definition in indexes]
+    create += [f"ALTER TABLE {qn(t)} ADD CONSTRAINT {qn(name)} {d}" for t, name, d in uniques + fks]
+    return drop, create
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database a postgres:// URL names if the server does not have it yet."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def synth_load(
+    plan: Plan, progress: Callable[[TableReport], None] | None = None, workers: int | None = None
+) -> list[TableReport]:
     """Write the plan's rows in one transaction, then reset the sequences and refresh the planner's
-    statistics. Returns one report per table."""
+    statistics. Returns one report per table (and, on PostgreSQL, one for the indexes and foreign keys
+    built after the rows). `workers` build the big tables' chunks in parallel on PostgreSQL (default: one
+    per core where there is more than one chunk; SQLite builds in this process)."""
     from django.contrib.contenttypes.models import ContentType
     from django.core.management.color import no_style
 
     from minhu.accounts.models import User
     from minhu.appeals.models import Appeal
+    from minhu.core.models import Event
     from minhu.grid.models import Household, Person, Post, Responsibility, Unit
 
     reports: list[TableReport] = []
@@ -596,10 +825,25 @@ def synth_load(plan: Plan, progress: Callable[[TableReport], None] | None = None
         if progress:
             progress(r)
 
+    postgres = connection.vendor == "postgresql"
+    if not postgres:
+        workers = 0
+    elif workers is None:
+        workers = (os.cpu_count() or 1) if plan.chunks(plan.n("people")) > 1 else 0
     tree = Tree()
     cats = categories()
     appeal_ct = ContentType.objects.get_for_model(Appeal).pk
+    big = [Household, Person, Appeal, Event]
     with transaction.atomic():
+        rebuild: list[str] = []
+        if postgres:
+            drop, rebuild = _deferred_ddl([m._meta.db_table for m in big])
+            with connection.cursor() as cur:
+                # A table with deferred checks still pending cannot be altered: check every foreign key at
+                # the end of its statement in this transaction instead (the small tables keep theirs).
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for sql in drop:
+                    cur.execute(sql)
         unit_cols = [
             "id",
             "kind",
@@ -649,46 +893,42 @@ def synth_load(plan: Plan, progress: Callable[[TableReport], None] | None = None
             "district_id",
         ]
         done(bulk_write(Responsibility._meta.db_table, resp_cols, logins["responsibilities"]))
-        hh_cols = ["id", "unit_id", "district_id", "number", "address", "created_at"]
-        done(bulk_write(Household._meta.db_table, hh_cols, household_rows(plan, tree)))
-        person_cols = [
-            "id",
-            "name",
-            "gender",
-            "birth_date",
-            "phone",
-            "id_number",
-            "household_id",
-            "is_head",
-            "district_id",
-            "elderly_alone",
-            "disability",
-            "low_income",
-            "special_population",
-        ]
-        done(bulk_write(Person._meta.db_table, person_cols, person_rows(plan, tree)))
-        done(bulk_write(Appeal._meta.db_table, APPEAL_COLUMNS, appeal_rows(plan, tree, cats)))
-        event_cols = [
-            "actor_id",
-            "actor_label",
-            "verb",
-            "target_type_id",
-            "target_id",
-            "target_label",
-            "before",
-            "after",
-            "note",
-            "request_id",
-            "client_addr",
-            "at",
-        ]
-        done(bulk_write("core_event", event_cols, event_rows(plan, appeal_ct)))
-        if connection.vendor == "postgresql":
+        builders = Builders(Gen(plan, tree, cats, appeal_ct), workers)
+        try:
+            hh_cols = ["id", "unit_id", "district_id", "number", "address", "created_at"]
+            nh, np_, na = plan.n("households"), plan.n("people"), plan.n("appeals")
+            done(write_chunks(Household._meta.db_table, hh_cols, household_chunk, nh, builders))
+            person_cols = [
+                "id",
+                "name",
+                "gender",
+                "birth_date",
+                "phone",
+                "id_number",
+                "household_id",
+                "is_head",
+                "district_id",
+                "elderly_alone",
+                "disability",
+                "low_income",
+                "special_population",
+            ]
+            done(write_chunks(Person._meta.db_table, person_cols, person_chunk, np_, builders))
+            done(write_chunks(Appeal._meta.db_table, APPEAL_COLUMNS, appeal_chunk, na, builders))
+            done(write_chunks(Event._meta.db_table, EVENT_COLUMNS, event_chunk, na, builders))
+        finally:
+            builders.close()
+        if postgres:
+            t0 = time.perf_counter()
             with connection.cursor() as cur:
+                cur.execute("SET LOCAL maintenance_work_mem = '1GB'")  # room to sort the indexes in memory
+                for sql in rebuild:
+                    cur.execute(sql)
                 for sql in connection.ops.sequence_reset_sql(
                     no_style(), [Unit, User, Household, Person, Appeal]
                 ):
                     cur.execute(sql)
+            done(TableReport(f"indexes, foreign keys ({len(rebuild)})", 0, time.perf_counter() - t0))
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     return reports

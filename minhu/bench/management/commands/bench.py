@@ -108,13 +108,11 @@ class Command(BaseCommand):
             return f"sqlite:///{(out / f'minhu_bench_{scale}.sqlite3').resolve()}"
         if db != "postgres":
             raise CommandError(f"unknown database {db!r}")
-        import psycopg
+        from minhu.bench.synth import ensure_postgres_database
 
-        name = f"minhu_bench_{scale}"
-        with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        return f"{pg}/{name}"
+        url = f"{pg}/minhu_bench_{scale}"
+        ensure_postgres_database(url)
+        return url
 
     def _run(self, argv: list[str], env: dict[str, str], check: bool = True) -> int:
         code = subprocess.run([sys.executable, "-m", "minhu.cli", *argv], env=env).returncode  # noqa: S603 -- our own argv

@@ -26,7 +26,15 @@ class Command(BaseCommand):
             "--districts", type=int, help="only the first K districts of the scale (a bounded city slice)"
         )
         parser.add_argument("--until", help="the last day of the year of appeals (default: today)")
-        parser.add_argument("--database-url", help="run against this database (migrated first)")
+        parser.add_argument(
+            "--database-url",
+            help="run against this database (created if missing on PostgreSQL, migrated first)",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="processes that build the rows on PostgreSQL (default: one per core; 0: in this process)",
+        )
         parser.add_argument(
             "--if-missing", action="store_true", help="do nothing (exit 0) when the seed is already loaded"
         )
@@ -39,6 +47,9 @@ class Command(BaseCommand):
                 i = argv.index("--database-url")
                 del argv[i : i + 1]
             argv = [a for a in argv if a != options["database_url"]]
+            from minhu.bench.synth import ensure_postgres_database
+
+            ensure_postgres_database(options["database_url"])
             env = dict(os.environ, DATABASE_URL=options["database_url"])
             subprocess.run([sys.executable, "-m", "minhu.cli", "migrate", "-v0"], env=env, check=True)
             code = subprocess.run([sys.executable, "-m", "minhu.cli", *argv], env=env).returncode  # noqa: S603 -- our own argv
@@ -64,7 +75,7 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         t0 = time.perf_counter()
-        reports = synth_load(plan, progress)
+        reports = synth_load(plan, progress, workers=options["workers"])
         total = sum(r.rows for r in reports)
         seconds = time.perf_counter() - t0
         self.stdout.write(

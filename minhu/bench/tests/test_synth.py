@@ -213,3 +213,28 @@ def test_a_chunked_parallel_load_restores_every_index_and_constraint(seeded: Non
         dangling = f"UPDATE {Appeal._meta.db_table} SET unit_id = -1 WHERE id = %s"  # noqa: S608
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cur:
             cur.execute(dangling, [plan.base["appeal"]])
+
+
+def test_ensure_postgres_database_creates_a_missing_database_once() -> None:
+    """`synth --database-url` and `bench` create their PostgreSQL database when the server lacks it (and
+    leave any other URL alone)."""
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    synth.ensure_postgres_database("sqlite:///var/nowhere.sqlite3")  # not PostgreSQL: nothing to do
+    if connection.vendor != "postgresql":
+        return
+    s = connection.settings_dict
+    server = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    name = f"minhu_ensure_{secrets.token_hex(4)}"
+    exists = "SELECT count(*) FROM pg_database WHERE datname = %s"
+    try:
+        synth.ensure_postgres_database(f"{server}/{name}")
+        synth.ensure_postgres_database(f"{server}/{name}")  # already there: no error, no second one
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            assert conn.execute(exists, [name]).fetchone() == (1,)
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))

@@ -3,8 +3,8 @@
 Every function starts from `appeals_visible_to(user)` (the one scope rule) and from units the user sees
 (`units_visible_to`), so a figure never counts an appeal the user could not open. Counts and rates are
 computed with `Count(..., filter=Q(...))` grouped by one key per query (a unit's branch, a category, a month
-via `TruncMonth`, the street or village of the ranking): the number of queries does not grow with the number
-of appeals, units or categories. Rate definitions are in `rates.py` and docs/appeals.md.
+of the trend by its local boundaries, the street or village of the ranking): the number of queries does not
+grow with the number of appeals, units or categories. Rate definitions are in `rates.py` and docs/appeals.md.
 
 The ranking rule (docs/appeals.md, "Statistics and rankings"): units of the level (streets, or villages and
 communities) in the user's scope, by composite score, highest first; equal composites share a rank
@@ -21,7 +21,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -245,15 +244,12 @@ def unit_stats(
         )
 
     first = add_months(period.end, -(TREND_MONTHS - 1))
+    months = [add_months(first, i) for i in range(TREND_MONTHS)]
     span = Period(first, Period.month_of(period.end).end)
-    monthly = rates_by(
-        _in_period(base, span).annotate(month=TruncMonth("submitted_at")), "month", medians=False
-    )
-    by_month = {_month_key(k): r for k, r in monthly.items() if k is not None}
-    trend = []
-    for i in range(TREND_MONTHS):
-        m = add_months(first, i)
-        trend.append(RateRow(key=m, label=f"{m:%Y-%m}", rates=by_month.get(m, NO_APPEALS)))
+    monthly = rates_by(_in_period(base, span).annotate(month=_month_index(months)), "month", medians=False)
+    trend = [
+        RateRow(key=m, label=f"{m:%Y-%m}", rates=monthly.get(i, NO_APPEALS)) for i, m in enumerate(months)
+    ]
 
     return UnitStats(
         unit=unit,
@@ -270,11 +266,16 @@ def unit_stats(
     )
 
 
-def _month_key(value: date | datetime) -> date:
-    """TruncMonth gives an aware datetime in the current zone (a date on some backends): its first day."""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value.replace(day=1)
+def _month_index(months: list[date]) -> Case:
+    """Which of `months` (consecutive first days) an appeal was submitted in, as its index, for appeals
+    already filtered to their span: a CASE over the local month boundaries. The database compares
+    timestamps; `TruncMonth` would convert each row to local time (on SQLite in a Python function, once per
+    appeal) and leave the planner guessing the number of groups."""
+    return Case(
+        *(When(submitted_at__lt=Period.month_of(m).until, then=Value(i)) for i, m in enumerate(months)),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
 
 
 # --- monthly ranking -------------------------------------------------------------------------------

@@ -705,7 +705,7 @@ class Builders:
             self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(g,))
 
     def text(self, build: Callable[[Gen, int], list[tuple[Any, ...]]], n: int) -> Iterator[bytes]:
-        """The COPY text of chunks 0 … ⌈n / CHUNK⌉ − 1, in order."""
+        """The COPY text of chunks 0 … ⌈n / plan.chunk⌉ − 1, in order."""
         total = self.g.plan.chunks(n)
         if self.pool is None:
             for k in range(total):

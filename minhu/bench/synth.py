@@ -1,9 +1,11 @@
 """A deterministic synthetic deployment at the scales of DESIGN.md ("Data and scale").
 
-`rows(plan)` yields, table by table, the exact rows to write: the same (scale, seed, until, id bases) always
-give the same rows (one `random.Random(seed)` per table, no clock, no hash order). `synth_load()` writes them
-by the bulk path of the database: `COPY … FROM STDIN` on PostgreSQL, `executemany` in large batches inside
-one transaction on SQLite, and reports rows per second per table.
+The `*_rows` and `*_chunk` functions give, table by table, the exact rows to write: the same (scale, seed,
+until, id bases) always give the same rows (seeded `random.Random` generators — one per chunk of the big
+tables — no clock, no hash order). `synth_load()` writes them in one transaction by the bulk path of the
+database — `COPY … FROM STDIN` fed by worker processes on PostgreSQL, with the big tables' indexes and
+foreign keys built after the rows; `executemany` in large batches on SQLite — and reports rows per second
+per table (docs/performance.md, "Synthetic data").
 
 The tree is district → street → community → area (片, a "grid") → block (块); households live in blocks,
 people in households. Logins: one per block (party-group leader, 包块), area (committee member, 包片) and

@@ -1,5 +1,6 @@
 """`minhu synth --scale street|district|city --seed N [--districts K] [--until YYYY-MM-DD]
-[--database-url URL]`: write a deterministic synthetic deployment by the bulk path and report its rate."""
+[--database-url URL] [--workers N]`: write a deterministic synthetic deployment by the bulk path and report
+its rate."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ SETUP = textwrap.dedent(
     from datetime import timedelta
     from django.utils import timezone
     from minhu.accounts.models import User
-    from minhu.appeals.intake import IntakeData, appeal_submit
+    from minhu.appeals.services import IntakeData, appeal_submit
     from minhu.appeals.models import Appeal, Category
     from minhu.grid.models import Responsibility
     from minhu.grid.services import person_link_user, responsibility_assign

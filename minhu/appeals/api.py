@@ -20,11 +20,10 @@ from ninja.pagination import paginate
 from minhu.accounts.api import require_scope
 from minhu.accounts.models import Scope
 from minhu.appeals.actions import ACTIONS, NotAllowed, appeal_act, may_act
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State
 from minhu.appeals.rates import Rates, rates_by, rates_for
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to
-from minhu.appeals.services import Conflict
+from minhu.appeals.services import Conflict, IntakeData, appeal_submit
 from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime, Paged
 from minhu.core.masking import mask_name, mask_phone
 from minhu.core.models import Event

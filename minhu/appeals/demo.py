@@ -40,10 +40,10 @@ from django.utils import timezone
 
 from minhu.accounts.models import User
 from minhu.appeals import demo_texts as texts
-from minhu.appeals.escalation import next_watch
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State, Urgency
 from minhu.appeals.routing import LEVEL_ORDER, handlers_up_the_chain
 from minhu.appeals.services import deadlines_for
+from minhu.appeals.services.escalation import next_watch
 from minhu.core import context
 from minhu.core.models import Event
 from minhu.core.workdays import WorkCalendar, work_calendar
@@ -53,7 +53,7 @@ MARKER = "demo:"
 SEED = 4  # issue 4
 APPEALS = 2000
 DEMO_DISTRICTS = ("210111", "445381")  # 苏家屯区 and 罗定市, from minhu.grid.demo
-REPEAT_WINDOW = timedelta(days=30)  # minhu.appeals.intake.REPEAT_WINDOW
+REPEAT_WINDOW = timedelta(days=30)  # minhu.appeals.services.intake.REPEAT_WINDOW
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # minhu.appeals.models.new_tracking_code's
 ESTATE_SHARE = 0.22
 
@@ -207,7 +207,7 @@ class World:
         )
 
     def route(self, category: Category, household: Household | None, unit: Unit) -> Route | None:
-        """What minhu.appeals.routing.route() does at intake; None: nobody with a login answers."""
+        """What minhu.appeals.routing.choose() picks at intake; None: nobody with a login answers."""
         if category.department:
             return Route(None, category.department, "", ())
         level = category.handling_level
@@ -739,7 +739,7 @@ class Year:
         )
 
     def open_original(self, plan: Plan, recent: list[Replay]) -> Replay | None:
-        """As minhu.appeals.intake.find_repeat when `plan` comes in; a chasing caller picks an open matter
+        """As the intake's find_repeat when `plan` comes in; a chasing caller picks an open matter
         nearby and raises it again."""
         if plan.kind == Kind.SUGGESTION:
             return None

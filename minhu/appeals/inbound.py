@@ -30,8 +30,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Category, Channel, Kind
+from minhu.appeals.services import IntakeData, appeal_submit
 from minhu.core.outbox import webhook_signature
 
 MAX_SKEW_SECONDS = 300

@@ -3,10 +3,12 @@
 - `locate(data)`: a household → its unit (usually a block); a unit given → that unit; a point → the deepest
   unit whose boundary polygon contains it; a free address → the best-matching unit by name; then the street,
   village (or community) and district above it, read off the unit's path in one query.
-- `route(appeal, actor)`: a category with a department → dispatched to that department; otherwise the
-  responsible person at the category's handling level in the unit's chain (default: the household's party
-  member, 包户), falling back up the chain when that level has nobody (属地兜底). Nobody found → the appeal
-  stays `submitted` in the dispatchers' queue.
+- `choose(appeal)`: a category with a department → that department; otherwise the responsible person at the
+  category's handling level in the unit's chain (default: the household's party member, 包户), falling back up
+  the chain when that level has nobody (属地兜底). Nobody found → None: the appeal stays `submitted` in the
+  dispatchers' queue.
+
+This module only chooses; the intake service (`minhu.appeals.services.intake`) dispatches what it chooses.
 """
 
 from __future__ import annotations
@@ -251,21 +253,29 @@ def handlers_up_the_chain(target: Any, level: str = "household") -> list[tuple[A
     return found
 
 
-def route(appeal: Any, *, actor: Any) -> None:
-    from minhu.appeals.services import appeal_dispatch
+@dataclass(frozen=True)
+class Choice:
+    """Whom the routing rules send an appeal to: a login or a department by name, and why (the link)."""
 
+    handler: Any = None
+    department: str = ""
+    note: str = ""
+
+
+def choose(appeal: Any) -> Choice | None:
+    """Where the routing rules send the appeal (see the module docstring); None: the dispatchers' queue."""
     category = appeal.category
     if category.department:
-        appeal_dispatch(appeal=appeal, handler=None, department=category.department, actor=actor)
-        return
+        return Choice(department=category.department)
     anchor = appeal.household or appeal.unit
     if anchor is None:
-        return  # the dispatchers' queue
+        return None
     found = handlers_up_the_chain(anchor, category.handling_level)
-    if found:
-        user, link = found[0]
-        where = link.household.number if link.household is not None else link.unit.name
-        appeal_dispatch(appeal=appeal, handler=user, actor=actor, note=f"{where}")
+    if not found:
+        return None
+    user, link = found[0]
+    where = link.household.number if link.household is not None else link.unit.name
+    return Choice(handler=user, note=f"{where}")
 
 
 def candidates_for(appeal: Any, limit: int = 100) -> list[Any]:

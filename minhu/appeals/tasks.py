@@ -7,7 +7,7 @@ from typing import Any
 
 from django_tasks import task
 
-from minhu.appeals.escalation import escalation_sweep
+from minhu.appeals.services.escalation import escalation_sweep
 
 
 @task()

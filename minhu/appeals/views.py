@@ -29,11 +29,10 @@ from minhu.appeals.forms import (
     TrackForm,
     TransferForm,
 )
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Kind, State
 from minhu.appeals.panels import detail_panels, intake_hints
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
-from minhu.appeals.services import Conflict, appeal_answer_on_spot, appeal_rate
+from minhu.appeals.services import Conflict, IntakeData, appeal_answer_on_spot, appeal_rate, appeal_submit
 from minhu.core.http import HtmxHttpRequest
 from minhu.grid.models import Household
 from minhu.grid.selectors import units_visible_to

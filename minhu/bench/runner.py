@@ -316,8 +316,8 @@ def bench_pages(*, scale: str, repeat: int) -> list[Row]:
 def bench_sweep(*, appeals: int, budget: float) -> list[Row]:
     """Make `appeals` appeals newly overdue (the most recent with a handler), then sweep them, for at most
     `budget` seconds; the rate gives the time for all of them."""
-    from minhu.appeals.escalation import SweepReport, sweep_one
     from minhu.appeals.models import Appeal
+    from minhu.appeals.services.escalation import SweepReport, sweep_one
 
     now = timezone.now()
     qs = Appeal.objects.filter(handler__isnull=False).order_by("-pk")

@@ -497,8 +497,8 @@ def ledger_objection_raise(
     to the checker of the line's latest entry in the period, tied to the line by an `Objection`. Returns
     the appeals intake result (a retried submission returns the first appeal). Field errors are keyed as
     the intake keys them (`description`, `caller_phone`) plus `line`."""
-    from minhu.appeals.intake import IntakeData, appeal_submit
     from minhu.appeals.models import Category, Channel, Kind
+    from minhu.appeals.services import IntakeData, appeal_submit
     from minhu.ledger.models import Objection
 
     line = objection_line(disclosure, account_code)

@@ -1,4 +1,4 @@
-"""Reminders and escalation of action items, on the pattern of minhu/appeals/escalation.py.
+"""Reminders and escalation of action items, on the pattern of minhu/appeals/services/escalation.py.
 
 Schedule of an open action: a reminder to its owner (or, without a login, the convener) one day before it is
 due; at its due time it is marked overdue (counted, one event) and escalated to the first login up the

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from minhu.appeals.intake import IntakeData, IntakeResult, appeal_submit, validate_intake
 from minhu.appeals.models import Channel
+from minhu.appeals.services import IntakeData, IntakeResult, appeal_submit, validate_intake
 from minhu.core.services import event_record
 from minhu.open311.forms import RequestInput
 from minhu.open311.models import KEY_PREFIX_LENGTH, Client, Submission, key_hash

@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 from config.api import api
 from minhu.accounts.models import Scope
 from minhu.accounts.services import token_issue
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Category
+from minhu.appeals.services import IntakeData, appeal_submit
 
 CHECKS = [
     not_a_server_error,

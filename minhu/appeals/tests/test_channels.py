@@ -15,10 +15,9 @@ from django.urls import reverse
 
 from minhu.accounts.models import User
 from minhu.appeals.inbound import category_guess
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, Channel, State
 from minhu.appeals.routing import forget_shapes, locate, unit_for_address
-from minhu.appeals.services import appeal_dispatch
+from minhu.appeals.services import IntakeData, appeal_dispatch, appeal_submit
 from minhu.core.models import Event
 from minhu.core.outbox import webhook_signature
 from minhu.grid.services import unit_create

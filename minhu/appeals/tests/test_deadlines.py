@@ -15,9 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from minhu.accounts.models import User
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, PeriodUnit
-from minhu.appeals.services import appeal_dispatch
+from minhu.appeals.services import IntakeData, appeal_dispatch, appeal_submit
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -17,10 +17,9 @@ from conftest import PASSWORD
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.accounts.services import user_create
-from minhu.appeals.escalation import escalation_sweep, schedule
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, PeriodUnit
-from minhu.appeals.services import appeal_rate, appeal_resolve, appeal_respond
+from minhu.appeals.services import IntakeData, appeal_rate, appeal_resolve, appeal_respond, appeal_submit
+from minhu.appeals.services.escalation import escalation_sweep, schedule
 from minhu.core.models import Event, Notification
 from minhu.grid.models import Responsibility
 from minhu.grid.services import person_link_user

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Attachment, Category, State
+from minhu.appeals.services import IntakeData, appeal_submit
 from minhu.core.models import Event
 
 

@@ -13,10 +13,10 @@ import time_machine
 from django.db import connection
 
 from minhu.accounts.models import User
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, Satisfaction, State
 from minhu.appeals.services import (
     Conflict,
+    IntakeData,
     InvalidTransition,
     appeal_answer_on_spot,
     appeal_dispatch,
@@ -25,6 +25,7 @@ from minhu.appeals.services import (
     appeal_respond,
     appeal_return,
     appeal_start,
+    appeal_submit,
     deadlines_for,
 )
 from minhu.core.models import Event

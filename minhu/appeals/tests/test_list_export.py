@@ -18,8 +18,8 @@ from django.utils import translation
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from conftest import make_persona
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal
+from minhu.appeals.services import IntakeData, appeal_submit
 from minhu.appeals.stats import list_header
 from minhu.appeals.tests.statsworld import SH, World, build_world
 from minhu.core.models import Event

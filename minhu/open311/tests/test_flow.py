@@ -15,10 +15,16 @@ from django.test import Client as HttpClient
 from PIL import Image
 
 from minhu.accounts.models import User
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, Satisfaction, State
 from minhu.appeals.selectors import workbench_for
-from minhu.appeals.services import appeal_rate, appeal_resolve, appeal_respond, appeal_start
+from minhu.appeals.services import (
+    IntakeData,
+    appeal_rate,
+    appeal_resolve,
+    appeal_respond,
+    appeal_start,
+    appeal_submit,
+)
 from minhu.grid.models import Household, Person
 from minhu.grid.tests.conftest import Tree
 from minhu.open311.models import Client

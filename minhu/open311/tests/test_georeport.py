@@ -14,9 +14,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category, Channel
-from minhu.appeals.services import appeal_dispatch, appeal_resolve, appeal_respond
+from minhu.appeals.services import IntakeData, appeal_dispatch, appeal_resolve, appeal_respond, appeal_submit
 from minhu.core.models import Event
 from minhu.grid.tests.conftest import Tree
 from minhu.open311.models import Client, Submission

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from minhu.appeals.intake import IntakeData, appeal_submit
 from minhu.appeals.models import Appeal, Category
+from minhu.appeals.services import IntakeData, appeal_submit
 from minhu.appeals.tests.conftest import ordinary  # noqa: F401
 from minhu.grid.tests.conftest import Tree, _english, build_tree, staffed, tree  # noqa: F401
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, State, Urgency
+from minhu.appeals.routing import handlers_up_the_chain
 from minhu.core import failpoints
 from minhu.core.services import event_record, notification_send
 
@@ -93,8 +94,6 @@ class SweepReport:
 
 def _chain_above(appeal: Appeal, chains: dict[tuple[str, int, str], list[Any]] | None = None) -> list[Any]:
     """The logins up the appeal's chain above its handler (the handler's own level and below excluded)."""
-    from minhu.appeals.routing import handlers_up_the_chain
-
     anchor = appeal.household or appeal.unit
     if anchor is None:
         return []

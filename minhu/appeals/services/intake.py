@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from minhu.appeals.models import OPEN_STATES, Appeal, Attachment, Category, Channel, Kind, State
+from minhu.appeals.routing import choose, locate
+from minhu.appeals.services.lifecycle import appeal_dispatch
 from minhu.core.services import event_record
 
 MAX_DESCRIPTION = 4000
@@ -176,8 +178,6 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
         if existing is not None:
             return IntakeResult(appeal=existing, created=False, repeat_of=existing.repeat_of)
     data = validate_intake(data)
-    from minhu.appeals.routing import locate, route
-
     try:
         with transaction.atomic():
             place = locate(data)
@@ -227,11 +227,15 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
                 },
             )
             if repeat is None and data.handler is not None:
-                from minhu.appeals.services import appeal_dispatch
-
                 appeal_dispatch(appeal=appeal, handler=data.handler, actor=actor)
-            elif repeat is None:
-                route(appeal, actor=actor)
+            elif repeat is None and (choice := choose(appeal)) is not None:
+                appeal_dispatch(
+                    appeal=appeal,
+                    handler=choice.handler,
+                    department=choice.department,
+                    actor=actor,
+                    note=choice.note,
+                )
     except IntegrityError:
         # The same idempotency key raced us from another request: answer with the one that won.
         if data.idempotency_key:

@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.appeals.escalation import rewatch
 from minhu.appeals.models import OPEN_STATES, Appeal, Category, PeriodUnit, Satisfaction, State
+from minhu.appeals.services.escalation import rewatch
 from minhu.core.services import event_record
 from minhu.core.workdays import WorkCalendar, work_calendar
 

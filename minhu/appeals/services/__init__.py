@@ -1,0 +1,62 @@
+"""The only functions that change appeals, in three modules:
+
+- `intake`: `appeal_submit()`, one service for every channel (validation, idempotency, repeats, the first
+  dispatch by the routing rules);
+- `lifecycle`: every transition of an appeal after it is in (dispatch, respond, resolve, rate, return,
+  transfer, answer on the spot);
+- `escalation`: the watched deadlines of open appeals (reminders, escalation, overdue) on the core deadline
+  engine.
+
+`minhu.appeals.routing` only *chooses* (where an appeal belongs, who answers it); these modules write.
+Everything public is importable from `minhu.appeals.services`.
+"""
+
+from __future__ import annotations
+
+from minhu.appeals.services.intake import (
+    IntakeData,
+    IntakeResult,
+    appeal_submit,
+    find_repeat,
+    validate_intake,
+    validate_phone,
+)
+from minhu.appeals.services.lifecycle import (
+    OPEN_STATES,
+    Conflict,
+    InvalidTransition,
+    appeal_answer_on_spot,
+    appeal_dispatch,
+    appeal_rate,
+    appeal_resolve,
+    appeal_resolve_shared,
+    appeal_respond,
+    appeal_return,
+    appeal_start,
+    appeal_transfer,
+    appeals_export_callers,
+    deadlines_for,
+)
+
+__all__ = [
+    "OPEN_STATES",
+    "Conflict",
+    "IntakeData",
+    "IntakeResult",
+    "InvalidTransition",
+    "appeal_answer_on_spot",
+    "appeal_dispatch",
+    "appeal_rate",
+    "appeal_resolve",
+    "appeal_resolve_shared",
+    "appeal_respond",
+    "appeal_return",
+    "appeal_start",
+    "appeal_submit",
+    "appeal_transfer",
+    "appeals_export_callers",
+    "deadlines_for",
+    "find_repeat",
+    "validate_intake",
+    "validate_phone",
+]

@@ -281,7 +281,7 @@ NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
 PERIODIC_TASKS = [
     "minhu.core.tasks.deliver_notifications",
     "minhu.core.tasks.send_digests",
-    "minhu.appeals.tasks.escalate_appeals",
+    "minhu.core.tasks.sweep_deadlines",
     "minhu.meetings.tasks.escalate_actions",
     "minhu.mobilise.tasks.care_visits_sweep",
     "minhu.insights.tasks.refresh_rollup",

@@ -15,7 +15,11 @@ class AppealsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from minhu.appeals.routing import forget_shapes
+        from minhu.appeals.services.escalation import WATCH
+        from minhu.core import deadlines
         from minhu.grid.models import Unit
+
+        deadlines.register(WATCH)
 
         def _forget(**_kwargs: object) -> None:
             forget_shapes()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from django_tasks import task
 
+from minhu.core import context
 from minhu.core.outbox import outbox_deliver_due
 
 
@@ -21,3 +23,12 @@ def send_digests() -> dict[str, int]:
     from minhu.core.services import notification_digests_send
 
     return {"digests": notification_digests_send()}
+
+
+@task()
+def sweep_deadlines() -> list[dict[str, Any]]:
+    """Every watched deadline that has come due, of every registered kind (minhu.core.deadlines)."""
+    from minhu.core.deadlines import sweep_all
+
+    with context.bind():
+        return [report.as_dict() for report in sweep_all()]

@@ -10,40 +10,31 @@ windows (so the working-day calendar already sits in the deadlines):
 - while not resolved: a reminder at 75 % of the resolution window; the resolution deadline, when the appeal
   is marked overdue (counted) and escalated one level more.
 
-`watch_at` is the next moment of the schedule after `watched_until`. The sweep takes the appeals whose
-`watch_at` has come (one indexed range), claims each with a conditional UPDATE on (`watch_at`,
-`watched_until`) — so of two workers sweeping at once, exactly one handles an appeal — and, in the same
-transaction, works through every moment in (`watched_until`, now]: events, the escalation fields and
-notifications (each with a dedupe key, so even a redo after a crash sends nothing twice). A crash before
-commit rolls the claim back with everything else: the next sweep does it again.
+Appeals are one kind of the core deadline engine (`minhu.core.deadlines`, registered as
+"appeals.appeal"): the engine claims the due appeals in sets, works through every moment in
+(`watched_until`, now] and keeps the bookmark; this module says what the moments are and what each does —
+events, the escalation fields and notifications (each with a dedupe key, so even a redo after a crash sends
+nothing twice).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, State, Urgency
 from minhu.appeals.routing import handlers_up_the_chain
-from minhu.core import failpoints
+from minhu.core import deadlines, failpoints
+from minhu.core.deadlines import Moment, SweepReport, ladder_elapsed
 from minhu.core.services import event_record, notification_send
 
 MAX_LEVELS = 4
 REMINDER_SHARE = 0.75
-SWEEP_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Moment:
-    at: datetime
-    what: str  # "remind_response" | "escalate_response" | "remind_resolution" | "overdue"
-    level: int = 0
 
 
 def schedule(appeal: Appeal) -> list[Moment]:
@@ -56,8 +47,9 @@ def schedule(appeal: Appeal) -> list[Moment]:
         window = appeal.response_due_at - start
         moments.append(Moment(start + window * REMINDER_SHARE, "remind_response"))
         step = max(window, timedelta(hours=1))
-        for level in range(1, MAX_LEVELS + 1):
-            moments.append(Moment(appeal.response_due_at + step * (level - 1), "escalate_response", level))
+        moments += ladder_elapsed(
+            appeal.response_due_at, step=step, levels=MAX_LEVELS, what="escalate_response"
+        )
     if appeal.resolution_due_at is not None and appeal.overdue_at is None:
         window = appeal.resolution_due_at - start
         moments.append(Moment(start + window * REMINDER_SHARE, "remind_resolution"))
@@ -65,45 +57,57 @@ def schedule(appeal: Appeal) -> list[Moment]:
     return sorted(moments, key=lambda m: (m.at, m.what))
 
 
+class AppealDeadlines(deadlines.Watched[Appeal]):
+    """The watched deadlines of open appeals (see the module docstring)."""
+
+    name = "appeals.appeal"
+    model = Appeal
+
+    def due(self) -> QuerySet[Appeal]:
+        return Appeal.objects.select_related("category", "handler", "household", "unit")
+
+    def schedule(self, obj: Appeal) -> list[Moment]:
+        return schedule(obj)
+
+    def start(self, obj: Appeal) -> datetime:
+        return obj.dispatched_at or timezone.now()
+
+    def handle(self, obj: Appeal, moment: Moment, report: SweepReport) -> None:
+        _handle(obj, moment, report)
+
+
+WATCH = AppealDeadlines()  # registered with the engine in AppealsConfig.ready()
+
+
 def next_watch(appeal: Appeal, after: datetime) -> datetime | None:
-    return next((m.at for m in schedule(appeal) if m.at > after), None)
+    return WATCH.next_watch(appeal, after)
 
 
 def rewatch(appeal: Appeal, *, restart: bool) -> None:
     """After a transition, the next moment of the new schedule. A (re)dispatch starts a new cycle from its
     dispatch time; any other move keeps the bookmark, so a moment already due but not yet swept is still
     handled by the next sweep."""
-    if restart or appeal.watched_until is None:
-        appeal.watched_until = appeal.dispatched_at or timezone.now()
-    appeal.watch_at = next_watch(appeal, appeal.watched_until)
-    Appeal.objects.filter(pk=appeal.pk).update(watch_at=appeal.watch_at, watched_until=appeal.watched_until)
+    deadlines.rewatch(WATCH, appeal, restart=restart)
 
 
-@dataclass
-class SweepReport:
-    appeals: int = 0
-    reminders: int = 0
-    escalations: int = 0
-    overdue: int = 0
-    skipped: int = 0  # claimed by another worker first
-    details: list[str] = field(default_factory=list)
-    # The chain above each (anchor, level) met in this sweep: appeals of one block share it, so a sweep of
-    # many reads it once (a reassignment made during the sweep is seen by the next one).
-    chains: dict[tuple[str, int, str], list[Any]] = field(default_factory=dict, repr=False)
+def escalation_sweep(*, now: datetime | None = None, limit: int | None = None) -> SweepReport:
+    """Work through every appeal whose next moment has come (the engine's sweep of this kind)."""
+    return deadlines.sweep(WATCH, now=now, limit=limit)
 
 
-def _chain_above(appeal: Appeal, chains: dict[tuple[str, int, str], list[Any]] | None = None) -> list[Any]:
-    """The logins up the appeal's chain above its handler (the handler's own level and below excluded)."""
+def _chain_above(appeal: Appeal, memo: dict[Any, Any] | None = None) -> list[Any]:
+    """The logins up the appeal's chain above its handler (the handler's own level and below excluded). The
+    chain above one anchor is read once per sweep (`memo`): appeals of one block share it."""
     anchor = appeal.household or appeal.unit
     if anchor is None:
         return []
-    key = (anchor._meta.label, anchor.pk, appeal.category.handling_level)
-    if chains is not None and key in chains:
-        users = chains[key]
+    key = ("appeal-chain", anchor._meta.label, anchor.pk, appeal.category.handling_level)
+    if memo is not None and key in memo:
+        users: list[Any] = memo[key]
     else:
         users = [u for u, _link in handlers_up_the_chain(anchor, appeal.category.handling_level)]
-        if chains is not None:
-            chains[key] = users
+        if memo is not None:
+            memo[key] = users
     ids = [u.pk for u in users]
     if appeal.handler_id in ids:
         return users[ids.index(appeal.handler_id) + 1 :]
@@ -127,8 +131,8 @@ def _notify(appeal: Appeal, user: Any, kind: str, subject: str, key: str) -> Non
     )
 
 
-def _escalate(appeal: Appeal, *, level: int, reason: str, now: datetime, report: SweepReport) -> None:
-    above = _chain_above(appeal, report.chains)
+def _escalate(appeal: Appeal, *, level: int, reason: str, report: SweepReport) -> None:
+    above = _chain_above(appeal, report.memo)
     if level > len(above) or appeal.escalation_level >= level:
         return
     supervisor = above[level - 1]
@@ -159,10 +163,10 @@ def _escalate(appeal: Appeal, *, level: int, reason: str, now: datetime, report:
             _("%(code)s was escalated to %(name)s") % {"code": appeal.tracking_code, "name": supervisor},
             f"escalate{level}",
         )
-    report.escalations += 1
+    report.tally("escalations")
 
 
-def _handle(appeal: Appeal, moment: Moment, now: datetime, report: SweepReport) -> None:
+def _handle(appeal: Appeal, moment: Moment, report: SweepReport) -> None:
     if moment.what == "remind_response" and appeal.handler is not None:
         _notify(
             appeal,
@@ -175,7 +179,7 @@ def _handle(appeal: Appeal, moment: Moment, now: datetime, report: SweepReport) 
             },
             "remind_response",
         )
-        report.reminders += 1
+        report.tally("reminders")
     elif moment.what == "remind_resolution" and appeal.handler is not None:
         _notify(
             appeal,
@@ -188,13 +192,12 @@ def _handle(appeal: Appeal, moment: Moment, now: datetime, report: SweepReport) 
             },
             "remind_resolution",
         )
-        report.reminders += 1
+        report.tally("reminders")
     elif moment.what == "escalate_response":
         _escalate(
             appeal,
             level=moment.level,
             reason=_("No response by the response deadline"),
-            now=now,
             report=report,
         )
     elif moment.what == "overdue":
@@ -207,43 +210,10 @@ def _handle(appeal: Appeal, moment: Moment, now: datetime, report: SweepReport) 
             target=appeal,
             after={"overdue_at": moment.at.isoformat()},
         )
-        report.overdue += 1
+        report.tally("overdue")
         _escalate(
             appeal,
             level=appeal.escalation_level + 1,
             reason=_("Not resolved by the resolution deadline"),
-            now=now,
             report=report,
         )
-
-
-def sweep_one(appeal: Appeal, now: datetime, report: SweepReport) -> None:
-    with transaction.atomic():
-        claimed = Appeal.objects.filter(
-            pk=appeal.pk, watch_at=appeal.watch_at, watched_until=appeal.watched_until
-        ).update(watched_until=now, watch_at=None)
-        if claimed != 1:
-            report.skipped += 1
-            return
-        since = appeal.watched_until or appeal.dispatched_at or now
-        for moment in schedule(appeal):
-            if since < moment.at <= now:
-                _handle(appeal, moment, now, report)
-        Appeal.objects.filter(pk=appeal.pk).update(watch_at=next_watch(appeal, now))
-        report.appeals += 1
-
-
-def escalation_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepReport:
-    """Work through every appeal whose next moment has come (in batches of `limit`, oldest first)."""
-    now = now or timezone.now()
-    report = SweepReport()
-    while True:
-        due = list(
-            Appeal.objects.select_related("category", "handler", "household", "unit")
-            .filter(watch_at__isnull=False, watch_at__lte=now)
-            .order_by("watch_at", "pk")[:limit]
-        )
-        for appeal in due:
-            sweep_one(appeal, now, report)
-        if len(due) < limit:
-            return report

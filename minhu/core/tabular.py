@@ -12,15 +12,27 @@ Two modes:
 - "valid": the valid rows are written, the bad ones come back as a rejects file (the original columns plus
   an `error` column) to fix and import again.
 
+A file that cannot be read as a table at all (random bytes, a zip that is no workbook, a truncated .xlsx, a
+binary or undecodable .csv) is refused whole with one message naming the file's problem (`TableError`,
+reported as a file-level error: row 0), never a traceback; a cell holding a control character is refused
+with a field error for its row and column.
+
 Writing: `stream_csv` streams a CSV response (with a BOM, so Excel opens UTF-8 correctly); `xlsx_response`
-writes rows with openpyxl's write-only mode into a spooled temporary file, so memory stays flat.
+writes rows with openpyxl's write-only mode into a spooled temporary file, so memory stays flat. Exports carry
+what residents typed, so every cell is made safe first (`export_cell`): characters a workbook cannot hold are
+dropped, and a text that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return) is written as plain text — in .xlsx as a string cell, in .csv behind an apostrophe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +50,13 @@ from django.utils.translation import gettext as _translate
 
 Mode = Literal["atomic", "valid"]
 ERROR_COLUMN = "error"
+# Control characters a cell may not hold (tab, line feed and carriage return are allowed).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table; the message says why, for the person who uploaded it."""
 
 
 # --- parsers: each returns the value or raises ValueError(reason) --------------------------------------
@@ -196,29 +215,102 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def read_table(f: IO[bytes], filename: str) -> Iterator[list[str]]:
-    """The rows of a .csv (UTF-8, with or without BOM; GB18030 as a fallback) or .xlsx file (first sheet),
-    as lists of strings, streamed."""
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook  # type: ignore[import-untyped]
+# What openpyxl raises on a file that is not a readable workbook (random bytes, a zip without
+# [Content_Types].xml, a truncated file); its own InvalidFileException is a subclass of Exception only.
+_XLSX_BROKEN: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    EOFError,
+    OSError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
 
+
+def _xlsx_rows(f: IO[bytes]) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+
+    broken = (*_XLSX_BROKEN, InvalidFileException)
+    not_a_workbook = _translate(
+        "The file is not a readable .xlsx workbook (it may be damaged, cut short or of another kind): save "
+        "it from Excel or WPS as .xlsx and upload it again."
+    )
+    try:
         wb = load_workbook(f, read_only=True, data_only=True)
-        try:
-            for values in wb.worksheets[0].iter_rows(values_only=True):
-                yield [_cell(v) for v in values]
-        finally:
+    except broken:
+        raise TableError(not_a_workbook) from None
+    try:
+        if not wb.worksheets:
+            raise TableError(not_a_workbook)
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            except broken:
+                raise TableError(not_a_workbook) from None
+            yield [_cell(v) for v in values]
+    finally:
+        with contextlib.suppress(*broken):
             wb.close()
-        return
-    head = f.read(4096)
-    f.seek(0)
-    encoding = "utf-8-sig"
+
+
+def _csv_encoding(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # Excel's "Unicode text" and some WPS exports
+    if b"\x00" in head:
+        raise TableError(
+            _translate(
+                "The file is not a text .csv file (it holds binary data): save it from Excel or WPS as "
+                "CSV (UTF-8) or .xlsx and upload it again."
+            )
+        )
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as e:
         if e.start < len(head) - 4:  # not merely a character cut by the 4 KB boundary
-            encoding = "gb18030"
+            return "gb18030"
+    return "utf-8-sig"
+
+
+def _csv_rows(f: IO[bytes]) -> Iterator[list[str]]:
+    head = f.read(4096)
+    f.seek(0)
+    encoding = _csv_encoding(head)
     text = io.TextIOWrapper(f, encoding=encoding, newline="")
-    yield from csv.reader(text)
+    reader = csv.reader(text)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise TableError(
+                _translate(
+                    "The file is neither UTF-8 nor GB18030 text: save it from Excel or WPS as CSV (UTF-8) "
+                    "and upload it again."
+                )
+            ) from None
+        except csv.Error as e:
+            raise TableError(
+                _translate("The file is not a well-formed .csv file (%(reason)s).") % {"reason": e}
+            ) from None
+        yield cells
+
+
+def read_table(f: IO[bytes], filename: str) -> Iterator[list[str]]:
+    """The rows of a .csv (UTF-8, with or without BOM; UTF-16 with a BOM; GB18030 as a fallback) or .xlsx
+    file (first sheet), as lists of strings, streamed. Raises `TableError` (while iterating) for a file that
+    cannot be read as a table."""
+    if filename.lower().endswith(".xlsx"):
+        yield from _xlsx_rows(f)
+    else:
+        yield from _csv_rows(f)
 
 
 def read_rows(f: IO[bytes], filename: str, spec: Spec) -> tuple[list[str], Iterator[Row], list[RowError]]:
@@ -246,6 +338,10 @@ def read_rows(f: IO[bytes], filename: str, spec: Spec) -> tuple[list[str], Itera
 def parse_row(spec: Spec, row: Row) -> None:
     for col in spec.columns:
         raw = row.raw.get(col.name, "").strip()
+        if CONTROL.search(raw):
+            row.fail(col.name, _translate("contains a control character"))
+            row.values[col.name] = None
+            continue
         if not raw:
             if col.required:
                 row.fail(col.name, _translate("required"))
@@ -277,6 +373,23 @@ def run_import(
     has been checked, so the report is complete). `progress` is called with the number of rows done after
     each batch.
     """
+    try:
+        return _run_import(
+            spec=spec, f=f, filename=filename, mode=mode, batch_size=batch_size, progress=progress
+        )
+    except TableError as e:  # raised before anything was written, or rolled back with the transaction
+        return ImportResult(mode=mode, errors=[RowError(0, filename[:200], str(e))])
+
+
+def _run_import(
+    *,
+    spec: Spec,
+    f: IO[bytes],
+    filename: str,
+    mode: Mode,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
     headers, rows, header_errors = read_rows(f, filename, spec)
     result = ImportResult(mode=mode, headers=headers, errors=list(header_errors))
     if header_errors:
@@ -326,12 +439,34 @@ class _Echo:
         return value
 
 
+def export_cell(value: Any) -> Any:
+    """A cell made safe to write: text without the characters a workbook cannot hold (control characters
+    other than tab, line feed and carriage return); numbers, dates and None unchanged."""
+    if isinstance(value, str):
+        return CONTROL.sub("", value)
+    return value
+
+
+def is_formula_like(value: Any) -> bool:
+    """Would a spreadsheet run this text as a formula (or as the start of one)?"""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def _csv_cell(value: Any) -> Any:
+    value = export_cell(value)
+    if value is None:
+        return ""
+    if is_formula_like(value):
+        return "'" + value  # the apostrophe makes Excel and WPS read the rest as text
+    return value
+
+
 def csv_lines(header: list[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # Excel reads UTF-8 only with a BOM
-    yield writer.writerow([str(h) for h in header])
+    yield writer.writerow([_csv_cell(str(h)) for h in header])
     for row in rows:
-        yield writer.writerow(["" if v is None else v for v in row])
+        yield writer.writerow([_csv_cell(v) for v in row])
 
 
 def stream_csv(filename: str, header: list[Any], rows: Iterable[Iterable[Any]]) -> StreamingHttpResponse:
@@ -346,12 +481,22 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def xlsx_file(header: list[Any], rows: Iterable[Iterable[Any]], title: str = "Sheet1") -> IO[bytes]:
     """Rows written with openpyxl's write-only mode into a spooled temporary file (memory stays flat)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
-    ws.append([str(h) for h in header])
+
+    def cell(value: Any) -> Any:
+        value = export_cell(value)
+        if not is_formula_like(value):
+            return value
+        text = WriteOnlyCell(ws, value=value)
+        text.data_type = "s"  # a string cell: shown as typed, never evaluated
+        return text
+
+    ws.append([cell(str(h)) for h in header])
     for row in rows:
-        ws.append(list(row))
+        ws.append([cell(v) for v in row])
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 -- returned open
     wb.save(out)
     out.seek(0)

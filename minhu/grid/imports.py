@@ -33,6 +33,20 @@ from minhu.grid.services import ALLOWED_PARENTS, district_of, unit_create
 # The reasons minhu.core.tabular gives, translated in this app's catalogue (see the note there).
 TABULAR_MESSAGES = [
     gettext_noop("column missing"),
+    gettext_noop("contains a control character"),
+    gettext_noop(
+        "The file is not a readable .xlsx workbook (it may be damaged, cut short or of another kind): save "
+        "it from Excel or WPS as .xlsx and upload it again."
+    ),
+    gettext_noop(
+        "The file is not a text .csv file (it holds binary data): save it from Excel or WPS as "
+        "CSV (UTF-8) or .xlsx and upload it again."
+    ),
+    gettext_noop(
+        "The file is neither UTF-8 nor GB18030 text: save it from Excel or WPS as CSV (UTF-8) "
+        "and upload it again."
+    ),
+    gettext_noop("The file is not a well-formed .csv file (%(reason)s)."),
     gettext_noop("not a date (YYYY-MM-DD)"),
     gettext_noop("not a number"),
     gettext_noop("not a whole number"),

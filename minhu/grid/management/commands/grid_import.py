@@ -30,6 +30,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no active login {options['username']!r}")
         path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"no file {path}")
 
         def progress(rows: int) -> None:
             self.stdout.write(f"\r{rows} rows…", ending="")
@@ -46,7 +48,8 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         for e in result.errors:
-            self.stdout.write(f"row {e.row}, {e.column}: {e.reason}")
+            where = f"row {e.row}, {e.column or '-'}" if e.row else f"file {e.column}"
+            self.stdout.write(f"{where}: {e.reason}")
         self.stdout.write(
             f"{result.rows} rows read, {result.written} written, {len(result.rejects)} rejected"
         )

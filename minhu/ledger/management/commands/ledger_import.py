@@ -35,7 +35,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no active login {options['username']!r}")
         path: Path = options["file"]
-        if not path.exists():
+        if not path.is_file():
             raise CommandError(f"no file {path}")
 
         def progress(rows: int) -> None:
@@ -51,7 +51,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{user} does not keep the accounts of {org.slug}") from None
         self.stdout.write("")
         for e in result.errors:
-            self.stdout.write(f"row {e.row}, {e.column or '-'}: {e.reason}")
+            where = f"row {e.row}, {e.column or '-'}" if e.row else f"file {e.column}"
+            self.stdout.write(f"{where}: {e.reason}")
         self.stdout.write(f"{result.rows} rows read, {result.written} entries appended")
         if result.errors:
             raise CommandError("nothing was written")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from minhu.core import context
 
@@ -87,3 +92,72 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ["Cookie"])
         return response
+
+
+# --- NUL characters ----------------------------------------------------------------------------------------
+
+NUL = "\x00"
+# Open311 answers in its own error format (minhu.open311.views.georeport checks the same thing there).
+_OWN_CHECK_PREFIXES = ("/open311/",)
+
+
+def _strings(data: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(field path, text) for every string in a JSON document, keys included."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{path}.{key}" if path else str(key)
+            yield name, str(key)
+            yield from _strings(value, name)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _strings(value, f"{path}[{i}]" if path else f"[{i}]")
+
+
+def nul_field(request: HttpRequest) -> str | None:
+    """The first parameter or field of the request that holds a NUL character (PostgreSQL cannot store one and
+    no text needs it), or None. Looks at the path, the query string, form fields and a JSON body; a body too
+    large or malformed is left for the view to refuse."""
+    if NUL in request.path:
+        return "path"
+    pairs: list[tuple[str, str]] = [(k, v) for k, vs in request.GET.lists() for v in [k, *vs]]
+    try:
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            pairs += [(k, v) for k, vs in request.POST.lists() for v in [k, *vs]]
+        elif request.content_type == "application/json" and request.body:
+            pairs += list(_strings(json.loads(request.body), ""))
+    except (RequestDataTooBig, TooManyFieldsSent, ValueError, UnicodeDecodeError):
+        pass
+    for name, text in pairs:
+        if NUL in text:
+            return name.replace(NUL, "\\0") or "?"
+    return None
+
+
+class NulCharacterMiddleware:
+    """Refuses, with 400 naming the field, any request carrying a NUL character — before a view hands it to
+    the database (on PostgreSQL a NUL in a query parameter or a text field was a 500). The JSON API answers in
+    its one error shape; pages with a short message."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(_OWN_CHECK_PREFIXES):
+            return self.get_response(request)
+        field = nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        message = _("%(field)s contains a NUL character, which is not allowed.") % {"field": field}
+        if request.path.startswith("/api/"):
+            item = {"code": "null_character", "field": field, "message": message}
+            return JsonResponse({"errors": [item]}, status=400)
+        return HttpResponse(
+            f"<!doctype html><meta charset=utf-8><title>400</title><p>{escape(message)}</p>",
+            status=400,
+            content_type="text/html; charset=utf-8",
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -42,14 +42,27 @@ def check_jurisdiction(query: QueryDict) -> None:
         )
 
 
+# The dates a search window may touch: anything outside is a mistake or a probe.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# WGS84 bounds of each coordinate. A value a little past them goes on to the intake, which names every
+# problem of the request at once ("not on the map"); one far past them is refused here, before rounding it
+# to six places overflows the decimal context (lat=1e400 was a 500).
+_BOUNDS = {"lat": Decimal(90), "long": Decimal(180)}
+_FAR = Decimal(1000)
+
+
 def _number(value: str, name: str, errors: list[str]) -> Decimal | None:
     try:
-        number = Decimal(value)
+        number = Decimal(value) if len(value) <= 40 else Decimal("NaN")
     except InvalidOperation:
-        errors.append(f"{name} must be a number (WGS84 decimal degrees)")
-        return None
+        number = Decimal("NaN")
     if not number.is_finite():
         errors.append(f"{name} must be a number (WGS84 decimal degrees)")
+        return None
+    bound = _BOUNDS.get(name, Decimal(180))
+    if abs(number) > _FAR:
+        errors.append(f"{name} must be between -{bound} and {bound} (WGS84 decimal degrees)")
         return None
     return number.quantize(_SIX_PLACES)
 
@@ -171,6 +184,13 @@ def _datetime(value: str, name: str) -> datetime:
         parsed = None
     if parsed is None or timezone.is_naive(parsed):
         raise ApiError(400, f"{name} must be a W3C date-time with a zone, e.g. 2026-01-01T00:00:00+08:00")
+    try:  # a zone can carry a date past the calendar's ends (0001-01-01T00:00:00+14:00)
+        utc = parsed.astimezone(UTC)
+        in_range = utc >= EARLIEST and utc + MAX_WINDOW <= LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ApiError(400, f"{name} must be between {EARLIEST:%Y} and {LATEST:%Y}")
     return parsed
 
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from minhu.core.api import RateLimit
+from minhu.core.middleware import nul_field
 from minhu.open311 import forms
 from minhu.open311.formats import CONTENT_TYPES, ApiError, Many, error_response, respond, w3c
 from minhu.open311.selectors import (
@@ -74,6 +75,9 @@ def georeport(*methods: str) -> Callable[[View], View]:
                     response = error_response(fmt, ApiError(429, "too many requests: wait and try again"))
                     response["Retry-After"] = str(max(1, int(limit.wait() or 1)))
                     return response
+                field = nul_field(request)
+                if field is not None:
+                    raise ApiError(400, f"{field} contains a NUL character, which is not allowed")
                 query = request.POST if request.method == "POST" else request.GET
                 forms.check_jurisdiction(query)
                 return view(request, fmt, **kwargs)

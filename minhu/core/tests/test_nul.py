@@ -16,7 +16,7 @@ from minhu.grid.tests.conftest import _english, build_tree, staffed, tree  # noq
 pytestmark = pytest.mark.usefixtures("staffed")
 
 
-def _bearer(user: User) -> dict[str, str]:
+def _bearer(user: User) -> dict[str, Any]:
     _token, plain = token_issue(
         user=user, name="t", scopes=[Scope.APPEALS_READ, Scope.APPEALS_WRITE], actor=None
     )

@@ -4,6 +4,7 @@ the database (on PostgreSQL it was a 500): the JSON API in its one error shape, 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.test import Client

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +126,82 @@ def _row_counts(tmp_path: Path) -> dict[str, int]:
         check=True,
     )
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _children(parent: int) -> dict[str, int]:
+    """The supervised children of `minhu run` (pid by name), read from /proc."""
+    found: dict[str, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid != parent:
+            continue
+        if b"gunicorn" in argv:
+            found["server"] = int(d.name)
+        elif b"worker" in argv:
+            found["worker"] = int(d.name)
+    return found
+
+
+def _health(port: int) -> dict[str, Any] | None:
+    try:
+        _status, body = _get(f"http://127.0.0.1:{port}/healthz")
+    except OSError:
+        return None
+    return dict(json.loads(body))
+
+
+def _until(what: str, seconds: float, check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.skipif("DATABASE_URL" in os.environ, reason="the run command is exercised on SQLite")
+def test_run_restarts_a_killed_worker_and_a_killed_server_and_says_so(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*MINHU, "run", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def up(name: str, restarts: int) -> bool:
+            h = _health(port)
+            state = (h or {}).get("processes") or {}
+            worker_ok = (h or {}).get("worker", {}).get("status") == "ok"
+            return bool(state.get(name, {}).get("restarts") == restarts and worker_ok and h)
+
+        _until("Minhu to start", 180, lambda: up("worker", 0) and len(_children(proc.pid)) == 2)
+        first = _children(proc.pid)
+        os.kill(first["worker"], signal.SIGKILL)
+        _until("the worker to be restarted", 60, lambda: up("worker", 1))
+        assert _get(f"http://127.0.0.1:{port}/accounts/login/")[0] == 200  # the site never stopped
+        assert _children(proc.pid)["worker"] != first["worker"]
+
+        os.kill(first["server"], signal.SIGKILL)
+        _until("the server to be restarted", 90, lambda: up("server", 1))
+        health = _health(port)
+        assert health is not None
+        assert health["processes"]["server"]["last_exit"] == -signal.SIGKILL
+        assert health["processes"]["worker"]["restarts"] == 1
+        assert _get(f"http://127.0.0.1:{port}/accounts/login/")[0] == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert "worker exited with -9; restarting in 1 s" in out
+    assert "server exited with -9; restarting in 1 s" in out
+    assert proc.returncode == 0
+    assert not _children(proc.pid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from minhu.core.http import HtmxHttpRequest
 from minhu.core.models import Notification, NotificationPreference
 from minhu.core.selectors import health_read
 from minhu.core.services import notification_mark_read, notification_preference_set, notification_retry
+from minhu.core.supervisor import read_state
 from minhu.core.workdays import years_without_schedule
 
 
@@ -44,6 +46,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             "last_seen": h.worker_last_seen.isoformat() if h.worker_last_seen else None,
             "age_seconds": h.worker_age_seconds,
         },
+        # under `minhu run`: each child process, and how often it was restarted after a crash
+        "processes": read_state(settings.DATA_DIR),
     }
     return JsonResponse(body, status=200 if h.ok else 503)
 

@@ -1,4 +1,5 @@
-"""`minhu run`: prepare the database and static files, then serve with gunicorn and start the worker."""
+"""`minhu run`: prepare the database and static files, then serve with gunicorn and start the worker, and keep
+both running: a child that crashes is started again with back-off (minhu.core.supervisor)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from minhu.core.supervisor import Child, tick, write_state
 
 
 class Command(BaseCommand):
@@ -40,13 +44,14 @@ class Command(BaseCommand):
             notes = demo_notes()
 
         env = dict(os.environ, MINHU_BIND=options["bind"])
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn"], env=env
-            )
+        children = [
+            Child("server", [sys.executable, "-m", "gunicorn", "--config", "python:config.gunicorn"], env)
         ]
         if not options["no_worker"]:
-            procs.append(subprocess.Popen([sys.executable, "-m", "minhu.cli", "worker"], env=env))
+            children.append(Child("worker", [sys.executable, "-m", "minhu.cli", "worker"], env))
+        for child in children:
+            child.start()
+        write_state(settings.DATA_DIR, children)
 
         host, _, port = options["bind"].rpartition(":")
         self.stdout.write("")
@@ -59,25 +64,21 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("Press Ctrl+C to stop.")
         sys.stdout.flush()
-        self._supervise(procs)
+        self._supervise(children)
 
-    def _supervise(self, procs: list[subprocess.Popen[bytes]]) -> None:
-        stopping = False
+    def _supervise(self, children: list[Child]) -> None:
+        """Until Ctrl+C or SIGTERM: restart whatever exits (see minhu.core.supervisor); then stop them all."""
+        stopping = threading.Event()
 
         def stop(signum: int, frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
+            stopping.set()
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        code = 0
-        while not stopping:
-            for p in procs:
-                if p.poll() is not None:
-                    self.stderr.write(f"process {p.args!r} exited with {p.returncode}; stopping")
-                    code = p.returncode or 1
-                    stopping = True
-            time.sleep(0.5)
+        while not stopping.wait(0.5):
+            if tick(children, now=time.monotonic(), log=self.stderr.write):
+                write_state(settings.DATA_DIR, children)
+        procs = [c.proc for c in children if c.proc is not None]
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -86,5 +87,3 @@ class Command(BaseCommand):
                 p.wait(timeout=25)
             except subprocess.TimeoutExpired:
                 p.kill()
-        if code:
-            sys.exit(code)

@@ -3,7 +3,8 @@ unit's chain at it, nothing for a done action, and nothing twice however often i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -85,3 +86,15 @@ def test_without_anyone_up_the_chain_the_convener_is_told(meeting: Meeting, bob:
     action = an_action(meeting, bob, carol)  # no leo: 老王 has no login
     actions_sweep(now=action.due_at + MINUTE)
     assert [s for s in inbox(bob) if s.startswith("Overdue action escalated to you")]
+
+
+def test_the_levels_climb_in_working_days(meeting: Meeting, bob: User, carol: User) -> None:
+    action = an_action(meeting, bob, carol)
+    action.due_at = datetime(2026, 3, 6, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday
+    moments = [(m.what, m.level, f"{timezone.localtime(m.at):%a %d %H:%M}") for m in schedule(action)]
+    assert moments == [
+        ("remind", 0, "Thu 05 23:59"),
+        ("escalate", 1, "Fri 06 23:59"),
+        ("escalate", 2, "Mon 09 23:59"),  # the weekend does not count
+        ("escalate", 3, "Tue 10 23:59"),
+    ]

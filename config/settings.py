@@ -283,8 +283,7 @@ PERIODIC_TASKS = [
     "minhu.core.tasks.deliver_notifications",
     "minhu.core.tasks.send_digests",
     "minhu.core.tasks.sweep_deadlines",
-    "minhu.meetings.tasks.escalate_actions",
-    "minhu.mobilise.tasks.care_visits_sweep",
+    "minhu.mobilise.tasks.sync_care_plans",
     "minhu.insights.tasks.refresh_rollup",
 ]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
@@ -310,8 +309,8 @@ INSIGHTS_MIN_COUNT = int(env("INSIGHTS_MIN_COUNT", "5"))
 INSIGHTS_REPEAT_MIN = int(env("INSIGHTS_REPEAT_MIN", "3"))
 INSIGHTS_REFRESH_MINUTES = int(env("INSIGHTS_REFRESH_MINUTES", "60"))
 
-# --- care visits (未呼先应): days after a visit falls due before the household's 包户 party member is
-# reminded, and between each further step up the chain (docs/mobilise.md).
+# --- care visits (未呼先应): working days after a visit falls due before the household's 包户 party member
+# is reminded, and between each further step up the chain (docs/mobilise.md).
 CARE_VISIT_GRACE_DAYS = int(env("CARE_VISIT_GRACE_DAYS", "2"))
 
 # --- email (notifications arrive in later issues; console in the demo) ------------------------------

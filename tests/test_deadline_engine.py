@@ -68,8 +68,43 @@ def _appeal(request: pytest.FixtureRequest) -> Due:
     return Due(appeal, T0 + timedelta(hours=19))  # the response reminder (75 % of 24 h) has come
 
 
+def _action(request: pytest.FixtureRequest) -> Due:
+    from minhu.meetings.services import meeting_create
+    from minhu.meetings.tests.conftest import ATTENDEES
+    from minhu.meetings.tests.test_services import decided, held
+
+    grid: Tree = request.getfixturevalue("staffed")
+    bob, carol = request.getfixturevalue("bob"), request.getfixturevalue("carol")
+    with time_machine.travel(T0, tick=False):
+        meeting = meeting_create(
+            by=bob,
+            unit=grid.village_a,
+            title="马耳山村三方联席会议",
+            place="村党群服务站",
+            starts_at=T0 + timedelta(hours=1),
+            attendees=ATTENDEES,
+        )
+        held(meeting, bob)
+        action = decided(meeting, bob, carol).actions.get()
+    assert action.watch_at is not None
+    return Due(action, action.due_at + timedelta(minutes=1))  # overdue: escalated (to the convener)
+
+
+def _care(request: pytest.FixtureRequest) -> Due:
+    from minhu.mobilise.services import care_plan_set
+
+    grid: Tree = request.getfixturevalue("staffed")
+    with time_machine.travel(T0, tick=False):
+        plan = care_plan_set(household=grid.hh_a1, cadence_days=7, actor=None)  # due Thursday 12 March
+    assert plan.watch_at is not None
+    # two working days' grace (Friday 13, Monday 16): the 包户 member is told after Monday
+    return Due(plan, datetime(2026, 3, 17, 10, 0, tzinfo=SH))
+
+
 MAKERS: dict[str, Callable[[pytest.FixtureRequest], Due]] = {
     "appeals.appeal": _appeal,
+    "meetings.action": _action,
+    "mobilise.care": _care,
 }
 
 

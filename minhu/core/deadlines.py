@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
@@ -44,6 +45,15 @@ log = logging.getLogger("minhu.deadlines")
 M = TypeVar("M", bound=models.Model)
 
 RETRY_AFTER = timedelta(minutes=5)
+
+# The working-day calendar of the sweep under way (read once per sweep, not once per schedule).
+_sweep_calendar: ContextVar[WorkCalendar | None] = ContextVar("deadlines_sweep_calendar", default=None)
+
+
+def current_calendar() -> WorkCalendar:
+    """The working-day calendar a schedule is computed on: inside a sweep, the one read when it began;
+    elsewhere (a service's `rewatch`) the cached calendar, `work_calendar()`."""
+    return _sweep_calendar.get() or work_calendar()
 
 
 @dataclass(frozen=True)
@@ -189,10 +199,14 @@ def sweep(
     limit = limit or kind.batch
     report = report or SweepReport(kind=kind.name)
     done = 0
-    while _sweep_batch(kind, now, limit, report) == limit:
-        done += 1
-        if batches is not None and done >= batches:
-            break
+    token = _sweep_calendar.set(work_calendar())  # read once: every schedule of this sweep uses it
+    try:
+        while _sweep_batch(kind, now, limit, report) == limit:
+            done += 1
+            if batches is not None and done >= batches:
+                break
+    finally:
+        _sweep_calendar.reset(token)
     return report
 
 
@@ -206,13 +220,18 @@ def sweep_all(*, now: datetime | None = None) -> list[SweepReport]:
 
 
 def ladder_working_days(
-    first: datetime, *, levels: int, what: str = "escalate", calendar: WorkCalendar | None = None
+    first: datetime,
+    *,
+    levels: int,
+    every: int = 1,
+    what: str = "escalate",
+    calendar: WorkCalendar | None = None,
 ) -> list[Moment]:
-    """Level 1 at `first`, each further level one working day later (the same time of day, rolled past rest
-    days by the calendar)."""
-    cal = calendar or work_calendar()
+    """Level 1 at `first`, each further level `every` working days later (at the end of that working day, as
+    the calendar counts periods). Without `calendar`, the sweep's (`current_calendar()`)."""
+    cal = calendar or current_calendar()
     return [
-        Moment(first if level == 1 else cal.add_working_days(first, level - 1).at, what, level)
+        Moment(first if level == 1 else cal.add_working_days(first, every * (level - 1)).at, what, level)
         for level in range(1, levels + 1)
     ]
 

@@ -13,3 +13,9 @@ class MeetingsConfig(AppConfig):
     name = "minhu.meetings"
     label = "meetings"
     verbose_name = _("Consultation meetings")
+
+    def ready(self) -> None:
+        from minhu.core import deadlines
+        from minhu.meetings.escalation import WATCH
+
+        deadlines.register(WATCH)  # reminders and escalation of action items, swept by core's one task

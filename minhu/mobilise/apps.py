@@ -11,3 +11,9 @@ class MobiliseConfig(AppConfig):
     name = "minhu.mobilise"
     label = "mobilise"
     verbose_name = _("Call-outs and care visits")
+
+    def ready(self) -> None:
+        from minhu.core import deadlines
+        from minhu.mobilise.services import CARE_WATCH
+
+        deadlines.register(CARE_WATCH)  # missed care visits, swept by core's one task

@@ -26,9 +26,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from minhu.accounts.models import User
+from minhu.core.workdays import work_calendar
 from minhu.grid.models import Household, PartyMember, Person, Responsibility, Unit, subtree_q
 from minhu.grid.services import party_member_set
 from minhu.mobilise.models import CallOut, CallOutMember, CarePlan, CareVisit
+from minhu.mobilise.selectors import grace_days
 from minhu.mobilise.services import (
     TargetSpec,
     callout_answer,
@@ -179,6 +181,16 @@ def _open_callout(rng: random.Random, village: Unit, organiser: User | None) -> 
         )
 
 
+def _missed_due(today: date) -> date:
+    """The latest due date whose grace (in working days) was over by yesterday: a visit due then and not made
+    has been passed to its 包户 member (level 1), and not yet further."""
+    cal, grace = work_calendar(), grace_days()
+    due = today - timedelta(days=grace + 2)
+    while cal.working_days_between(due, today - timedelta(days=1)) < grace:
+        due -= timedelta(days=1)
+    return due
+
+
 def _care(rng: random.Random, member: User | None) -> None:
     today = timezone.localdate()
     start = today - timedelta(days=28)
@@ -204,8 +216,11 @@ def _care(rng: random.Random, member: User | None) -> None:
     }
     for plan in plans:
         # Visits every cadence − 1 days back from the last one: yesterday, or for the overdue plan the day
-        # that makes its next visit four days late (past the grace: the sweep tells the 包户 member).
-        last = today - timedelta(days=plan.cadence_days + 4 if overdue and plan.pk == overdue.pk else 1)
+        # that makes its next visit late past the grace in working days (the sweep tells the 包户 member).
+        if overdue and plan.pk == overdue.pk:
+            last = _missed_due(today) - timedelta(days=plan.cadence_days)
+        else:
+            last = today - timedelta(days=1)
         days = []
         day = last
         while day > start:

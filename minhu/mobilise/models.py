@@ -284,12 +284,15 @@ class CarePlanQuerySet(models.QuerySet["CarePlan"]):
 
 
 class CarePlan(models.Model):
-    """A household visited by its 包户 party member every `cadence_days` days.
+    """A household visited by its 包户 party member every `cadence_days` calendar days.
 
     Invariants: at most one active plan per household; `due_on` is always (`last_visited_on` or
-    `started_on`) + `cadence_days` (written by the services, so the due lists and the escalation sweep are
-    indexed queries); `escalation_level` counts the chain levels already told about the visit due on
-    `due_on` and drops back to 0 when a visit moves `due_on`. The reason for care (the grid's sensitive
+    `started_on`) + `cadence_days` calendar days (the cadence is a rule in calendar days: a weekly visit is
+    due seven days on, weekend or not; written by the services, so the due lists are indexed queries);
+    `escalation_level` counts the chain levels already told about the visit due on `due_on` and drops back
+    to 0 when a visit moves `due_on`. A missed visit climbs the chain on the working-day calendar: the plan is
+    a watched kind of the core deadline engine ("mobilise.care", `watch_at`/`watched_until`, rewatched by
+    every service that moves `due_on` or ends the plan). The reason for care (the grid's sensitive
     categories, `note`) is personal data: shown only to those who may reveal it, never put in an event.
     """
 
@@ -313,6 +316,10 @@ class CarePlan(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     escalation_done = models.BooleanField(_("escalated to the top"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # the deadline engine's bookmark (minhu.core.deadlines): the next moment due, and how far the missed
+    # visit's schedule was worked through
+    watch_at = models.DateTimeField(null=True, blank=True, editable=False)
+    watched_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CarePlanQuerySet.as_manager()
 
@@ -321,8 +328,12 @@ class CarePlan(models.Model):
         verbose_name_plural = _("care plans")
         ordering = ["due_on", "id"]
         indexes = [
-            # the escalation sweep and the due lists: CarePlan.objects.active().filter(due_on__lt=...)
+            # the due lists: CarePlan.objects.active().filter(due_on__lt=...)
             models.Index(fields=["ended_on", "due_on"], name="mobilise_careplan_due"),
+            # the deadline sweep: what has come due
+            models.Index(
+                fields=["watch_at"], name="mobilise_careplan_watch", condition=Q(watch_at__isnull=False)
+            ),
             # partitioning and district-wide counts
             models.Index(fields=["district"], name="mobilise_careplan_district"),
         ]
@@ -347,6 +358,7 @@ class CarePlan(models.Model):
         return str(self.household)
 
     def next_due(self) -> date:
+        """(`last_visited_on` or `started_on`) + `cadence_days` calendar days (the cadence's rule)."""
         return (self.last_visited_on or self.started_on) + timedelta(days=self.cadence_days)
 
     @property

@@ -231,7 +231,8 @@ def recent_reports(callout: CallOut, limit: int = 20) -> list[ProgressReport]:
 
 
 def grace_days() -> int:
-    """Days after a visit falls due before the first escalation, and between further levels (at least 1)."""
+    """Working days after a visit falls due before the first escalation, and between further levels (at
+    least 1)."""
     return max(1, int(settings.CARE_VISIT_GRACE_DAYS))
 
 
@@ -400,18 +401,6 @@ def care_levels(household: Household, on: date | None = None) -> list[Level]:
                 if r.person is not None:
                     r.person.user = users.get(r.person_id or 0)
     return levels
-
-
-def level_due(plan_due: date, level: int) -> date:
-    """The first day on which `level` is told of a visit due on `plan_due`: the level climbs one step every
-    `grace_days()` days after the due date (level 1 on due + grace + 1)."""
-    return plan_due + timedelta(days=level * grace_days() + 1)
-
-
-def levels_reached(plan_due: date, today: date) -> int:
-    """How many levels should have been told by `today` about the visit due on `plan_due`."""
-    late = (today - plan_due).days
-    return max(0, (late - 1) // grace_days()) if late > 0 else 0
 
 
 def flag_for(plan: CarePlan, today: date) -> str:

@@ -12,20 +12,22 @@ language the person acting happens to use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from minhu.core import deadlines
+from minhu.core.deadlines import Moment, SweepReport
 from minhu.core.services import event_record, notification_send
-from minhu.grid.models import Household, Person, Responsibility
+from minhu.grid.models import Household, Person, Responsibility, Unit
 from minhu.mobilise.models import (
     CARE_FLAGS,
     CallOut,
@@ -51,7 +53,6 @@ from minhu.mobilise.selectors import (
     care_reasons_for,
     grace_days,
     household_path,
-    levels_reached,
     party_members_in,
     reveal_scope,
 )
@@ -473,6 +474,8 @@ def care_plan_set(
             fields += ["due_on", "escalation_level", "escalation_done"]
         plan.full_clean()
         plan.save(update_fields=fields)
+        if "due_on" in fields:
+            _rewatch(plan, restart=True)
         event_record(
             actor=actor,
             verb="care.plan_set",
@@ -497,6 +500,7 @@ def care_plan_set(
             plan.save()
     except IntegrityError:
         raise ValidationError(_("This household was put on a care plan just now. Reload the page.")) from None
+    _rewatch(plan, restart=True)
     event_record(
         actor=actor,
         verb="care.plan_start",
@@ -522,6 +526,7 @@ def care_plan_end(*, plan: CarePlan, actor: Any) -> CarePlan:
         raise ValidationError(_("This care plan has already ended."))
     plan.ended_on = max(timezone.localdate(), plan.started_on)
     plan.save(update_fields=["ended_on"])
+    _rewatch(plan)  # nothing more to watch
     event_record(
         actor=actor,
         verb="care.plan_end",
@@ -573,6 +578,7 @@ def care_plans_sync(*, today: date | None = None, limit: int = 500) -> SyncRepor
                     started_on=today,
                     due_on=today + timedelta(days=cadence),
                 )
+                _rewatch(plan, restart=True)
                 event_record(
                     actor=None,
                     verb="care.plan_start",
@@ -599,10 +605,12 @@ def care_plans_sync(*, today: date | None = None, limit: int = 500) -> SyncRepor
             ended_on = max(today, started_on)
             if CarePlan.objects.filter(pk=plan_id, ended_on__isnull=True).update(ended_on=ended_on) != 1:
                 continue
+            ended = CarePlan.objects.get(pk=plan_id)
+            _rewatch(ended)  # nothing more to watch
             event_record(
                 actor=None,
                 verb="care.plan_end",
-                target=CarePlan.objects.get(pk=plan_id),
+                target=ended,
                 before={"ended_on": None},
                 after={"ended_on": ended_on},
                 note="no member in a care category any more",
@@ -656,9 +664,12 @@ def care_visit_record(
         if plan.last_visited_on is None or day > plan.last_visited_on:
             plan.last_visited_on = day
         due = plan.next_due()
-        if due != plan.due_on:
+        moved = due != plan.due_on
+        if moved:
             plan.due_on, plan.escalation_level, plan.escalation_done = due, 0, False
         plan.save(update_fields=["last_visited_on", "due_on", "escalation_level", "escalation_done"])
+        if moved:
+            _rewatch(plan, restart=True)  # a new period: its own climb from the bottom
     event_record(
         actor=actor,
         verb="care.visit",
@@ -681,117 +692,146 @@ def _household_label(household: Household) -> str:
     return f"{household.unit.name} {household.number}"
 
 
-def _escalate_one(*, plan: CarePlan, level: Level, last: bool, now: datetime) -> bool:
-    """Tell one level about the missed visit: claim the level on the plan (a conditional UPDATE that only
-    one sweep can win), write the escalation, one message per login and one event. False if the level was
-    taken (another sweep, or a visit moved the due date)."""
-    k = level.number
-    with transaction.atomic():
-        claimed = CarePlan.objects.filter(
-            pk=plan.pk,
-            ended_on__isnull=True,
-            due_on=plan.due_on,
-            escalation_level=k - 1,
-            escalation_done=False,
-        ).update(escalation_level=k, escalation_done=last)
-        if claimed != 1:
-            return False
-        users = level.users()
-        CareEscalation.objects.create(
-            plan=plan,
-            due_on=plan.due_on,
-            level=k,
-            role=level.role,
-            unit=level.unit,
-            holders=level.holders(),
-            recipients=[u.pk for u in users],
-            at=now,
-        )
-        url = reverse("mobilise:care_household", args=[plan.household_id])
-        household = _household_label(plan.household)
-        with translation.override(settings.LANGUAGE_CODE):
-            role = str(Responsibility.Role(level.role).label)
-            if level.role == Responsibility.Role.PARTY_MEMBER:
-                subject = _("Care visit missed: %(household)s, due %(due)s") % {
-                    "household": household,
-                    "due": plan.due_on.isoformat(),
-                }
-                body = _("Please visit as soon as you can and record the visit.")
-            else:
-                subject = _("Missed care visit passed to you: %(household)s, due %(due)s") % {
-                    "household": household,
-                    "due": plan.due_on.isoformat(),
-                }
-                body = _(
-                    "The visit due on %(due)s has not been made. You are told as %(role)s: make sure someone "
-                    "visits and records it."
-                ) % {"due": plan.due_on.isoformat(), "role": role}
-        for user in users:
-            notification_send(
-                recipient=user,
-                kind="care.missed",
-                subject=subject,
-                body=body,
-                url=url,
-                dedupe_key=f"care:{plan.pk}:{plan.due_on.isoformat()}:level{k}:user{user.pk}",
-            )
+# --- missed visits: a watched kind of the core deadline engine ---------------------------------------------
+
+# The most levels a missed visit can climb: the household's 包户 member and one per unit above it.
+CARE_MAX_LEVELS = 1 + len(Unit.Kind)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), timezone.get_default_timezone())
+
+
+def care_schedule(plan: CarePlan) -> list[Moment]:
+    """The moments a missed visit climbs the chain, on the working-day calendar: level k is told at the end of
+    the (k × grace)-th working day after the due date (grace 2, due on a Friday: level 1 at the end of the
+    Tuesday after; level 2 at the end of the Thursday). Empty when the plan has ended or was escalated to
+    the top."""
+    if plan.ended_on is not None or plan.escalation_done:
+        return []
+    grace = grace_days()
+    cal = deadlines.current_calendar()
+    first = cal.add_working_days(_day_start(plan.due_on), grace).at
+    return deadlines.ladder_working_days(first, levels=CARE_MAX_LEVELS, every=grace, calendar=cal)
+
+
+class CareDeadlines(deadlines.Watched[CarePlan]):
+    """Missed care visits (see `care_schedule`, `_care_escalate`)."""
+
+    name = "mobilise.care"
+    model = CarePlan
+
+    def due(self) -> QuerySet[CarePlan]:
+        return CarePlan.objects.select_related("household__unit")
+
+    def schedule(self, obj: CarePlan) -> list[Moment]:
+        return care_schedule(obj)
+
+    def start(self, obj: CarePlan) -> datetime:
+        """The period's watch begins with its due day (every level's moment comes after it)."""
+        return _day_start(obj.due_on)
+
+    def handle(self, obj: CarePlan, moment: Moment, report: SweepReport) -> None:
+        _care_escalate(obj, moment.level, report)
+
+
+CARE_WATCH = CareDeadlines()  # registered with the engine in MobiliseConfig.ready()
+
+
+def _rewatch(plan: CarePlan, *, restart: bool = False) -> None:
+    """After `due_on` moved (`restart`: a new period, watched from its due day) or the plan ended."""
+    deadlines.rewatch(CARE_WATCH, plan, restart=restart)
+
+
+def care_escalate_missed(*, now: datetime | None = None, limit: int | None = None) -> SweepReport:
+    """Climb the chain for every visit missed by more than the grace period (the engine's sweep of this kind):
+    level k (the 包户 party member, then the party-group leader, the committee member, the street leader —
+    skipping empty levels) is told once `k × grace` working days have passed after the due date, once per
+    missed period (keyed by the due date), with one message per login and one event per level — also when
+    several sweeps run at once. `report["levels"]` counts the levels told."""
+    return deadlines.sweep(CARE_WATCH, now=now, limit=limit)
+
+
+def _care_escalate(plan: CarePlan, k: int, report: SweepReport) -> None:
+    """Tell level `k` about the missed visit: the escalation row, one message per login and one event. A
+    household nobody answers for at any level is recorded once, so that the gap shows."""
+    if plan.escalation_done or plan.escalation_level >= k:
+        return
+    key = ("care-levels", plan.household_id)
+    if key not in report.memo:
+        report.memo[key] = care_levels(plan.household, on=timezone.localdate())
+    levels: list[Level] = report.memo[key]
+    if not levels:
+        plan.escalation_done = True
+        CarePlan.objects.filter(pk=plan.pk).update(escalation_done=True)
         event_record(
             actor=None,
             verb="care.escalate",
             target=plan,
-            before={"level": k - 1},
-            after={
-                "level": k,
-                "due_on": plan.due_on,
-                "role": level.role,
-                "unit": level.unit.pk if level.unit else None,
-                "recipients": [u.pk for u in users],
-            },
+            before={"level": 0},
+            after={"level": 0, "due_on": plan.due_on, "recipients": []},
+            note="nobody answers for this household at any level",
         )
+        report.tally("unanswered")
+        return
+    if k > len(levels):
+        return
+    level, last = levels[k - 1], k == len(levels)
     plan.escalation_level, plan.escalation_done = k, last
-    return True
-
-
-def care_escalate_missed(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Climb the chain for every visit missed by more than the grace period: level k (the 包户 party
-    member, then the party-group leader, the committee member, the street leader — skipping empty levels) is
-    told once `k × grace` days have passed after the due date, once per missed period (keyed by the due
-    date), with one message per login and one event per level — also when several sweeps run at once.
-    Returns the number of levels told."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    grace = grace_days()
-    candidates = list(
-        CarePlan.objects.active()
-        .filter(due_on__lt=today - timedelta(days=grace), escalation_done=False)
-        .select_related("household__unit")
-        .order_by("due_on", "pk")[:limit]
+    CarePlan.objects.filter(pk=plan.pk).update(escalation_level=k, escalation_done=last)
+    users = level.users()
+    CareEscalation.objects.create(
+        plan=plan,
+        due_on=plan.due_on,
+        level=k,
+        role=level.role,
+        unit=level.unit,
+        holders=level.holders(),
+        recipients=[u.pk for u in users],
+        at=timezone.now(),
     )
-    told = 0
-    for plan in candidates:
-        reached = levels_reached(plan.due_on, today)
-        if reached <= plan.escalation_level:
-            continue
-        levels = care_levels(plan.household, on=today)
-        if not levels:
-            with transaction.atomic():
-                if CarePlan.objects.filter(
-                    pk=plan.pk, due_on=plan.due_on, escalation_level=0, escalation_done=False
-                ).update(escalation_done=True):
-                    event_record(
-                        actor=None,
-                        verb="care.escalate",
-                        target=plan,
-                        before={"level": 0},
-                        after={"level": 0, "due_on": plan.due_on, "recipients": []},
-                        note="nobody answers for this household at any level",
-                    )
-            continue
-        for level in levels[plan.escalation_level : min(reached, len(levels))]:
-            if not _escalate_one(plan=plan, level=level, last=level.number == len(levels), now=now):
-                break
-            told += 1
-    return told
+    url = reverse("mobilise:care_household", args=[plan.household_id])
+    household = _household_label(plan.household)
+    with translation.override(settings.LANGUAGE_CODE):
+        role = str(Responsibility.Role(level.role).label)
+        if level.role == Responsibility.Role.PARTY_MEMBER:
+            subject = _("Care visit missed: %(household)s, due %(due)s") % {
+                "household": household,
+                "due": plan.due_on.isoformat(),
+            }
+            body = _("Please visit as soon as you can and record the visit.")
+        else:
+            subject = _("Missed care visit passed to you: %(household)s, due %(due)s") % {
+                "household": household,
+                "due": plan.due_on.isoformat(),
+            }
+            body = _(
+                "The visit due on %(due)s has not been made. You are told as %(role)s: make sure someone "
+                "visits and records it."
+            ) % {"due": plan.due_on.isoformat(), "role": role}
+    for user in users:
+        notification_send(
+            recipient=user,
+            kind="care.missed",
+            subject=subject,
+            body=body,
+            url=url,
+            dedupe_key=f"care:{plan.pk}:{plan.due_on.isoformat()}:level{k}:user{user.pk}",
+        )
+    event_record(
+        actor=None,
+        verb="care.escalate",
+        target=plan,
+        before={"level": k - 1},
+        after={
+            "level": k,
+            "due_on": plan.due_on,
+            "role": level.role,
+            "unit": level.unit.pk if level.unit else None,
+            "recipients": [u.pk for u in users],
+        },
+    )
+    report.tally("levels")
 
 
 @transaction.atomic

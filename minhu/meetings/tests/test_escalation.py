@@ -3,7 +3,8 @@ unit's chain at it, nothing for a done action, and nothing twice however often i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -33,16 +34,16 @@ def inbox(user: User, kind: str = "meeting.action") -> list[str]:
 def test_nothing_happens_before_the_reminder(meeting: Meeting, bob: User, carol: User, leo: User) -> None:
     action = an_action(meeting, bob, carol)
     report = actions_sweep(now=action.due_at - timedelta(days=2))
-    assert (report.actions, report.reminders, report.escalations) == (0, 0, 0)
+    assert (report.objects, report["reminders"], report["escalations"]) == (0, 0, 0)
 
 
 def test_the_owner_is_reminded_a_day_before_once(meeting: Meeting, bob: User, carol: User, leo: User) -> None:
     action = an_action(meeting, bob, carol)
     at = action.due_at - timedelta(days=1) + MINUTE
     report = actions_sweep(now=at)
-    assert (report.actions, report.reminders, report.escalations) == (1, 1, 0)
-    assert actions_sweep(now=at).reminders == 0  # the same sweep again
-    assert actions_sweep(now=at + MINUTE).reminders == 0  # and a later one before the deadline
+    assert (report.objects, report["reminders"], report["escalations"]) == (1, 1, 0)
+    assert actions_sweep(now=at)["reminders"] == 0  # the same sweep again
+    assert actions_sweep(now=at + MINUTE)["reminders"] == 0  # and a later one before the deadline
     reminders = [s for s in inbox(carol) if s.startswith("Action due by")]
     assert reminders == [f"Action due by {timezone.localtime(action.due_at):%Y-%m-%d}: {action.title}"]
 
@@ -53,7 +54,8 @@ def test_at_the_deadline_it_is_overdue_and_escalated_up_the_chain(
     action = an_action(meeting, bob, carol)
     at = action.due_at + MINUTE
     report = actions_sweep(now=at)
-    assert (report.reminders, report.overdue, report.escalations) == (1, 1, 1)  # the missed reminder too
+    # the missed reminder too
+    assert (report["reminders"], report["overdue"], report["escalations"]) == (1, 1, 1)
     action.refresh_from_db()
     assert (action.escalation_level, action.overdue_at) == (1, action.due_at)
     assert [s for s in inbox(leo) if s.startswith("Overdue action escalated to you")]
@@ -65,7 +67,7 @@ def test_at_the_deadline_it_is_overdue_and_escalated_up_the_chain(
     n = Notification.objects.count()
     actions_sweep(now=at)
     later = actions_sweep(now=at + timedelta(days=5))
-    assert later.escalations == 0
+    assert later["escalations"] == 0
     assert Notification.objects.count() == n
     assert Event.objects.for_target(action).count() == 2
 
@@ -76,7 +78,7 @@ def test_a_done_action_is_not_chased(meeting: Meeting, bob: User, carol: User, l
     action.refresh_from_db()
     assert schedule(action) == []
     report = actions_sweep(now=action.due_at + timedelta(days=3))
-    assert (report.actions, report.reminders, report.escalations) == (0, 0, 0)
+    assert (report.objects, report["reminders"], report["escalations"]) == (0, 0, 0)
     assert not Event.objects.filter(verb__in=["action.overdue", "action.escalate"]).exists()
 
 
@@ -84,3 +86,15 @@ def test_without_anyone_up_the_chain_the_convener_is_told(meeting: Meeting, bob:
     action = an_action(meeting, bob, carol)  # no leo: 老王 has no login
     actions_sweep(now=action.due_at + MINUTE)
     assert [s for s in inbox(bob) if s.startswith("Overdue action escalated to you")]
+
+
+def test_the_levels_climb_in_working_days(meeting: Meeting, bob: User, carol: User) -> None:
+    action = an_action(meeting, bob, carol)
+    action.due_at = datetime(2026, 3, 6, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday
+    moments = [(m.what, m.level, f"{timezone.localtime(m.at):%a %d %H:%M}") for m in schedule(action)]
+    assert moments == [
+        ("remind", 0, "Thu 05 23:59"),
+        ("escalate", 1, "Fri 06 23:59"),
+        ("escalate", 2, "Mon 09 23:59"),  # the weekend does not count
+        ("escalate", 3, "Tue 10 23:59"),
+    ]

@@ -20,7 +20,6 @@ from minhu.core.models import Event, Notification
 from minhu.grid.models import Person, Responsibility
 from minhu.grid.services import responsibility_assign, responsibility_end
 from minhu.grid.tests.conftest import START, Tree
-from minhu.mobilise import selectors
 from minhu.mobilise.models import CareEscalation, CarePlan, CareVisit
 from minhu.mobilise.selectors import visits_due_for
 from minhu.mobilise.services import (
@@ -128,21 +127,27 @@ def test_my_visits_due_soonest_first(staffed: Tree, bob: User, carol: User) -> N
     ]
 
 
-def test_a_missed_visit_climbs_the_chain_once_per_level(
+def test_a_missed_visit_climbs_the_chain_once_per_level_in_working_days(
     staffed: Tree, carol: User, chain_logins: ChainLogins
 ) -> None:
     with time_machine.travel(at(2), tick=False) as clock:
-        plan = care_plan_set(household=staffed.hh_a1, cadence_days=7, actor=None)  # due 9 March
+        # due Friday 6 March: started Friday 27 February, a weekly cadence (calendar days, the cadence's rule)
+        plan = care_plan_set(household=staffed.hh_a1, cadence_days=7, actor=None, start=date(2026, 2, 27))
+        assert plan.due_on == date(2026, 3, 6)
         levels = []
-        for day in (9, 10, 11, 12, 13, 14, 16, 18, 30):
+        for day in (7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 30):
             clock.move_to(at(day))
             care_escalate_missed()
             care_escalate_missed()  # the sweep runs again: nothing more
             plan.refresh_from_db()
             levels.append(plan.escalation_level)
-        # two days' grace, then one level every two days: 包户 member, group leader, committee, street
-        assert levels == [0, 0, 0, 1, 1, 2, 3, 4, 4]
-        key = f"care:{plan.pk}:2026-03-09"
+        # two working days' grace, then one level every two working days: 包户 member, group leader,
+        # committee, street. Sunday 8 and Monday 9 are two and three calendar days late, but the weekend
+        # does not count: Monday 9 and Tuesday 10 are the grace, so the 包户 member is told on Wednesday 11;
+        # the group leader after Wednesday and Thursday (on Friday 13), the committee member after Friday
+        # and Monday (on Tuesday 17), the street leader after Tuesday and Wednesday (on Thursday 19).
+        assert levels == [0, 0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4]
+        key = f"care:{plan.pk}:2026-03-06"
         assert told() == [
             ("carol", f"{key}:level1:user{carol.pk}:inapp"),
             ("gina", f"{key}:level2:user{chain_logins.gina.pk}:inapp"),
@@ -160,15 +165,42 @@ def test_a_missed_visit_climbs_the_chain_once_per_level(
         first = Notification.objects.filter(kind="care.missed").first()
         assert first is not None
         assert first.url == f"/mobilise/care/households/{staffed.hh_a1.pk}/"
+        plan.refresh_from_db()
+        assert (plan.escalation_done, plan.watch_at) == (True, None)  # the top was told: nothing to watch
 
-        # A visit ends the period; the next missed one climbs again from the bottom, as a new period.
+        # A visit ends the period; the next missed one climbs again from the bottom, as a new period. Due
+        # Monday 6 April, the Qingming holiday: the grace is Tuesday 7 and Wednesday 8.
         care_visit_record(household=staffed.hh_a1, actor=carol, outcome="well")
         plan.refresh_from_db()
         assert (plan.due_on, plan.escalation_level) == (date(2026, 4, 6), 0)
+        clock.move_to(at(8, hour=20, month=4))
+        assert care_escalate_missed()["levels"] == 0
         clock.move_to(at(9, month=4))
-        care_escalate_missed()
+        assert care_escalate_missed()["levels"] == 1
         assert told()[-1] == ("carol", f"care:{plan.pk}:2026-04-06:level1:user{carol.pk}:inapp")
         assert len(told()) == 5
+
+
+def test_the_watch_follows_the_due_date(staffed: Tree, bob: User, carol: User) -> None:
+    """Each service that moves the due date or ends the plan moves the watch: the first level's moment, at
+    the end of the second working day after the due date."""
+    with time_machine.travel(at(2), tick=False) as clock:  # Monday 2 March
+        plan = care_plan_set(household=staffed.hh_a1, cadence_days=4, actor=bob)  # due Friday 6 March
+        assert plan.watch_at == datetime(2026, 3, 10, 23, 59, 59, tzinfo=SH)  # the end of Tuesday 10
+        clock.move_to(at(3, 10))
+        care_visit_record(household=staffed.hh_a1, actor=carol, outcome="well")  # due Saturday 7 March
+        plan.refresh_from_db()
+        assert plan.due_on == date(2026, 3, 7)
+        assert plan.watch_at == datetime(2026, 3, 10, 23, 59, 59, tzinfo=SH)
+        care_plan_set(household=staffed.hh_a1, cadence_days=7, actor=bob)  # due Tuesday 10 March
+        plan.refresh_from_db()
+        assert plan.watch_at == datetime(2026, 3, 12, 23, 59, 59, tzinfo=SH)
+        care_plan_end(plan=plan, actor=bob)
+        plan.refresh_from_db()
+        assert plan.watch_at is None
+        clock.move_to(at(30))
+        assert care_escalate_missed().objects == 0
+    assert told() == []
 
 
 @time_machine.travel(at(2), tick=False)
@@ -178,8 +210,8 @@ def test_a_sweep_that_comes_late_tells_every_level_once(
     plan = care_plan_set(
         household=staffed.hh_a1, cadence_days=7, actor=None, start=date(2026, 2, 1)
     )  # due 8 Feb
-    assert care_escalate_missed() == 4
-    assert care_escalate_missed() == 0
+    assert care_escalate_missed()["levels"] == 4
+    assert care_escalate_missed()["levels"] == 0
     assert [u for u, _k in told()] == ["carol", "gina", "kate", "leo"]
     plan.refresh_from_db()
     assert (plan.escalation_level, plan.escalation_done) == (4, True)
@@ -206,35 +238,29 @@ def test_an_empty_level_is_skipped_and_an_empty_chain_is_recorded_once(
     assert [(e.after["level"], e.note) for e in unanswered] == [
         (0, "nobody answers for this household at any level")
     ]
+    assert CarePlan.objects.filter(watch_at__isnull=False).count() == 0  # neither is watched any more
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_tell_each_level_once(
-    staffed: Tree, carol: User, chain_logins: ChainLogins, monkeypatch: Any
+    staffed: Tree, carol: User, chain_logins: ChainLogins
 ) -> None:
-    care_plan_set(
-        household=staffed.hh_a1,
-        cadence_days=7,
-        actor=None,
-        start=timezone.localdate() - timedelta(days=30),  # every level is due
-    )
+    with time_machine.travel(at(2), tick=False):
+        care_plan_set(
+            household=staffed.hh_a1,
+            cadence_days=7,
+            actor=None,
+            start=date(2026, 2, 1),  # due 8 February: every level is due
+        )
     barrier = threading.Barrier(2)
-    both_read = threading.Barrier(2, timeout=10)
-    levels_of = selectors.care_levels
-
-    def levels_after_both_read(*args: Any, **kwargs: Any) -> Any:
-        # Both sweeps have read the plan as not yet escalated before either claims a level: the worst case.
-        both_read.wait()
-        return levels_of(*args, **kwargs)
-
-    monkeypatch.setattr("minhu.mobilise.services.care_levels", levels_after_both_read)
     results: list[int] = []
     errors: list[BaseException] = []
 
     def sweep() -> None:
         try:
-            barrier.wait()
-            results.append(care_escalate_missed())
+            with time_machine.travel(at(2), tick=False):
+                barrier.wait()
+                results.append(care_escalate_missed()["levels"])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -246,7 +272,7 @@ def test_two_sweeps_at_once_tell_each_level_once(
     for t in threads:
         t.join()
     assert errors == []
-    assert sum(results) == 4
+    assert sorted(results) == [0, 4]
     assert sorted(u for u, _k in told()) == ["carol", "gina", "kate", "leo"]
     assert CareEscalation.objects.count() == 4
     assert Event.objects.filter(verb="care.escalate").count() == 4

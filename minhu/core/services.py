@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -268,18 +268,3 @@ def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
-
-
-def scheduler_lease_take(*, seconds: float, now: datetime | None = None) -> bool:
-    """True for exactly one caller per `seconds` window, across every worker process: the caller then queues
-    the periodic jobs. Claimed with a conditional UPDATE, so two workers never both win."""
-    now = now or timezone.now()
-    won = Heartbeat.objects.filter(name="scheduler", beat_at__lte=now - timedelta(seconds=seconds)).update(
-        beat_at=now, host=socket.gethostname()[:255], pid=os.getpid()
-    )
-    if won:
-        return True
-    _, created = Heartbeat.objects.get_or_create(
-        name="scheduler", defaults={"beat_at": now, "host": socket.gethostname()[:255], "pid": os.getpid()}
-    )
-    return created

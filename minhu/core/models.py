@@ -135,6 +135,26 @@ class Heartbeat(models.Model):
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
 
 
+class PeriodicJob(models.Model):
+    """The scheduler's bookkeeping for one job of `settings.PERIODIC_TASKS` (minhu.core.scheduler): when it
+    was last queued and the task result it got. A worker claims the next period with a conditional UPDATE
+    on the value it read, so two workers never both queue the same job in one period."""
+
+    task_path = models.CharField(_("job"), max_length=200, unique=True)
+    enqueued_at = models.DateTimeField(_("last queued"), null=True, blank=True)
+    result_id = models.CharField(_("task result"), max_length=64, blank=True)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+        ordering = ["task_path"]
+
+    def __str__(self) -> str:
+        return self.task_path
+
+
 class CalendarDay(models.Model):
     """A day that differs from the Monday–Friday week: a statutory holiday on a weekday, or a make-up working
     day (调休) on a weekend. Entered by staff for years the shipped data does not know, or to correct it; an
@@ -235,6 +255,9 @@ class Notification(models.Model):
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # The grid path of the unit the message is about (a string, not a key: core sits below the grid), so
+    # that staff see only the failures within their scope; blank when only the recipient says where it is.
+    about_path = models.CharField(_("about unit"), max_length=255, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -24,6 +24,7 @@ from minhu.core.models import (
     Notification,
     NotificationPreference,
 )
+from minhu.core.selectors import undelivered_scope_q
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -137,13 +138,16 @@ def notification_send(
     payload: dict[str, Any] | None = None,
     dedupe_key: str,
     urgent: bool = False,
+    about_path: str = "",
 ) -> list[Notification]:
     """Queue one message on each channel (default: in-app). Call it inside the transaction of its cause: the
     rows commit with it, and delivery is queued once the transaction commits.
 
     `dedupe_key` names the message (e.g. `appeal:42:escalated:level2:user7`); queuing the same key again does
     nothing, so retries of the cause never send twice. For a recipient who chose the daily digest, messages
-    on the outside channels are held for it (`notification_digests_send`) unless `urgent`.
+    on the outside channels are held for it (`notification_digests_send`) unless `urgent`. `about_path` is
+    the grid path of the unit the message is about: with it, staff of that unit see the message on the
+    failures page even when its recipient is only an address.
     """
     created = []
     held = (
@@ -164,6 +168,7 @@ def notification_send(
                 "body": body,
                 "url": url,
                 "payload": _jsonable(payload),
+                "about_path": about_path,
                 # in-app messages are delivered by being written
                 "state": Notification.State.SENT
                 if channel == Notification.Channel.INAPP
@@ -244,7 +249,11 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
 
 
 def notification_retry(*, notification_id: int, actor: Any) -> bool:
-    """Give a failed message another round of attempts (staff, from the failures page). Recorded."""
+    """Give a failed message another round of attempts (staff, from the failures page). Recorded. Refused
+    (PermissionDenied) for a message outside what the actor may see (`undelivered_scope_q`)."""
+    visible = undelivered_scope_q(actor)
+    if visible is None or not Notification.objects.filter(visible, pk=notification_id).exists():
+        raise PermissionDenied
     n = Notification.objects.filter(pk=notification_id, state=Notification.State.FAILED).update(
         state=Notification.State.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
@@ -268,18 +277,3 @@ def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
-
-
-def scheduler_lease_take(*, seconds: float, now: datetime | None = None) -> bool:
-    """True for exactly one caller per `seconds` window, across every worker process: the caller then queues
-    the periodic jobs. Claimed with a conditional UPDATE, so two workers never both win."""
-    now = now or timezone.now()
-    won = Heartbeat.objects.filter(name="scheduler", beat_at__lte=now - timedelta(seconds=seconds)).update(
-        beat_at=now, host=socket.gethostname()[:255], pid=os.getpid()
-    )
-    if won:
-        return True
-    _, created = Heartbeat.objects.get_or_create(
-        name="scheduler", defaults={"beat_at": now, "host": socket.gethostname()[:255], "pid": os.getpid()}
-    )
-    return created

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from minhu.accounts.roles import Role
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.models import Notification, NotificationPreference
-from minhu.core.selectors import health_read
+from minhu.core.selectors import health_read, undelivered_for, undelivered_scope_q
 from minhu.core.services import notification_mark_read, notification_preference_set, notification_retry
 from minhu.core.supervisor import read_state
 from minhu.core.workdays import years_without_schedule
@@ -72,9 +71,10 @@ def notification_preference(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
     """Messages that could not be delivered after every retry, or are still being retried, for the staff who
-    run the platform (street and district staff, administrators); POST gives one another try."""
+    run the platform (street and district staff within their scope, administrators); POST gives one another
+    try (refused, 403, for a message the user may not see)."""
     user: Any = request.user
-    if not (user.is_superuser or user.roles() & {Role.STREET_STAFF, Role.DISTRICT_STAFF}):
+    if undelivered_scope_q(user) is None:
         raise Http404
     if request.method == "POST":
         raw = request.POST.get("id", "")
@@ -82,16 +82,7 @@ def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
             notification_retry(notification_id=int(raw), actor=user)
             messages.success(request, _("Queued for another try."))
         return redirect("core:delivery_failures")
-    failed = list(
-        Notification.objects.filter(state=Notification.State.FAILED)
-        .select_related("recipient")
-        .order_by("-created_at")[:200]
-    )
-    retrying = list(
-        Notification.objects.filter(state=Notification.State.PENDING, attempts__gt=0)
-        .select_related("recipient")
-        .order_by("next_attempt_at")[:200]
-    )
+    failed, retrying = undelivered_for(user)
     return render(request, "core/delivery_failures.html", {"failed": failed, "retrying": retrying})
 
 

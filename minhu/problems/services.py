@@ -216,6 +216,7 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
             body=body,
             url=reverse("appeals:track", args=[appeal.tracking_code]),
             dedupe_key=f"problem:{problem.pk}:solved:{who}",
+            about_path=appeal.unit.path if appeal.unit else "",
             **kw,
         )
     return len(told)
@@ -245,7 +246,7 @@ def _close(problem: Problem, by: Any, resolution: str, note: str) -> Problem:
     problem.save(update_fields=["state", "resolution", "closed_at"])
     appeals = list(
         Appeal.objects.filter(problem_link__problem=problem)
-        .select_related("caller")
+        .select_related("caller", "unit")
         .order_by("submitted_at", "pk")
     )
     resolved = [appeal_resolve_shared(appeal=a, result=resolution, actor=by) for a in appeals]

@@ -113,7 +113,9 @@ def test_a_range_of_dates_selects_those_days(world: World, client: Client) -> No
     client.force_login(world.alice)
     response = client.get(reverse("appeals:stats"), {"from": "2026-02-27", "to": "2026-03-01"})
     assert response.status_code == 200
-    assert response.context["s"].period == Period(datetime(2026, 2, 27).date(), datetime(2026, 3, 1).date())
+    assert response.context["s"].period == Period(
+        datetime(2026, 2, 27, tzinfo=SH).date(), datetime(2026, 3, 1, tzinfo=SH).date()
+    )
     assert response.context["s"].totals.appeals == 1  # #10 only
 
 

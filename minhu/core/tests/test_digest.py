@@ -3,7 +3,7 @@ of undelivered messages."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import time_machine
@@ -13,6 +13,7 @@ from django.urls import reverse
 from minhu.accounts.models import User
 from minhu.core.models import Event, Notification
 from minhu.core.services import notification_digests_send, notification_preference_set, notification_send
+from minhu.grid.services import post_create, unit_create
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -67,6 +68,13 @@ def test_the_inbox_form_sets_the_preference(client: Client, carol: User) -> None
 
 
 def test_staff_see_undelivered_messages_and_retry_them(client: Client, alice: User, carol: User) -> None:
+    # alice is street staff of the street where carol holds a village post (the page is scoped:
+    # test_failures_scope.py)
+    district = unit_create(kind="district", name="苏家屯区", code="210111", parent=None, actor=None)
+    street = unit_create(kind="street", name="永乐街道", code="210111001", parent=district, actor=None)
+    village = unit_create(kind="village", name="马耳山村", code="210111001001", parent=street, actor=None)
+    post_create(user=alice, unit=street, title="街道干部", start=date(2024, 1, 1), actor=None)
+    post_create(user=carol, unit=village, title="网格员", start=date(2024, 1, 1), actor=None)
     Notification.objects.create(
         recipient=carol,
         channel="sms",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from minhu.accounts.models import User
 from minhu.core.models import Notification
 from minhu.core.outbox import BACKOFF_SECONDS, STALE_CLAIM, outbox_deliver_due, webhook_signature
-from minhu.core.services import notification_mark_read, notification_send, scheduler_lease_take
+from minhu.core.services import notification_mark_read, notification_send
 
 
 class Gateway(BaseHTTPRequestHandler):
@@ -151,10 +151,3 @@ def test_inbox_page_lists_and_marks_read(client: Client, carol: User, dave: User
 def test_mark_read_only_touches_own_notifications(carol: User, dave: User) -> None:
     (other,) = notification_send(recipient=dave, kind="x", subject="s", dedupe_key="d")
     assert notification_mark_read(user=carol, ids=[other.pk]) == 0
-
-
-def test_scheduler_lease_is_won_once_per_window(db: None) -> None:
-    now = timezone.now()
-    assert scheduler_lease_take(seconds=30, now=now) is True
-    assert scheduler_lease_take(seconds=30, now=now + timedelta(seconds=5)) is False
-    assert scheduler_lease_take(seconds=30, now=now + timedelta(seconds=31)) is True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +17,7 @@ from minhu.core.http import HtmxHttpRequest
 from minhu.core.models import Notification, NotificationPreference
 from minhu.core.selectors import health_read
 from minhu.core.services import notification_mark_read, notification_preference_set, notification_retry
+from minhu.core.types import login_of
 from minhu.core.workdays import years_without_schedule
 
 
@@ -69,7 +68,7 @@ def notification_preference(request: HtmxHttpRequest) -> HttpResponse:
 def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
     """Messages that could not be delivered after every retry, or are still being retried, for the staff who
     run the platform (street and district staff, administrators); POST gives one another try."""
-    user: Any = request.user
+    user = login_of(request.user)
     if not (user.is_superuser or user.roles() & {Role.STREET_STAFF, Role.DISTRICT_STAFF}):
         raise Http404
     if request.method == "POST":

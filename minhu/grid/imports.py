@@ -26,6 +26,7 @@ from minhu.core.tabular import (
     parse_decimal,
     parse_int,
 )
+from minhu.core.types import Login
 from minhu.grid import selectors
 from minhu.grid.models import Cadre, Household, PartyMember, Person, Responsibility, Term, Unit
 from minhu.grid.services import ALLOWED_PARENTS, district_of, unit_create
@@ -62,7 +63,7 @@ def parse_id_number(value: str) -> str:
 class GridSpec(Spec):
     """A spec bound to the importing user (references resolve within their scope)."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         self.user = user
 
     def units_by_code(self, codes: set[str]) -> dict[str, Unit]:
@@ -119,7 +120,7 @@ class UnitSpec(GridSpec):
         Column("longitude", parse_decimal, required=False, example="123.34"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.kinds: dict[str, str] = {}  # code → kind of units this import creates
 
@@ -178,7 +179,7 @@ class HouseholdSpec(GridSpec):
         Column("address", required=False, example="马耳山村3组3号"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.seen: set[tuple[str, str]] = set()
 
@@ -217,7 +218,7 @@ class PersonSpec(GridSpec):
         Column("special_population", parse_bool, required=False, example="0"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.heads: set[int] = set()
 
@@ -251,7 +252,7 @@ class PersonSpec(GridSpec):
             )
 
 
-def _people_by_id_number(user: Any, numbers: set[str]) -> dict[str, Person]:
+def _people_by_id_number(user: Login, numbers: set[str]) -> dict[str, Person]:
     return {p.id_number: p for p in selectors.people_visible_to(user).filter(id_number__in=numbers)}
 
 
@@ -366,7 +367,7 @@ class CadreSpec(GridSpec):
         Column("posts", required=False, example="妇联主席"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.secretaries: set[tuple[int, int]] = set()
 

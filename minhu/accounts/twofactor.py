@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.roles import Role
 from minhu.core.services import event_record
+from minhu.core.types import Login, Viewer
 
 
-def requires_second_factor(user: Any) -> bool:
+def requires_second_factor(user: Viewer) -> bool:
     if not settings.ADMIN_2FA or not user.is_authenticated:
         return False
-    return bool(user.is_superuser or user.groups.filter(name=Role.ADMINISTRATOR.value).exists())
+    return user.is_superuser or user.groups.filter(name=Role.ADMINISTRATOR.value).exists()
 
 
-def confirmed_device(user: Any) -> TOTPDevice | None:
+def confirmed_device(user: Login) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
 @transaction.atomic
-def totp_device_start(*, user: Any) -> TOTPDevice:
+def totp_device_start(*, user: Login) -> TOTPDevice:
     """The user's unconfirmed device (created once; shown as a QR code until confirmed)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
@@ -33,7 +32,7 @@ def totp_device_start(*, user: Any) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
+def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Login) -> bool:
     """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
     ok = bool(device.verify_token(token.strip()))
     if ok:
@@ -43,7 +42,7 @@ def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
     return ok
 
 
-def totp_verify(*, user: Any, token: str) -> TOTPDevice | None:
+def totp_verify(*, user: Login, token: str) -> TOTPDevice | None:
     """The confirmed device that accepts `token`, or None; every attempt is recorded (and throttled by the
     device: each failure doubles the wait before the next attempt)."""
     device = confirmed_device(user)

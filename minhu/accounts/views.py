@@ -21,6 +21,7 @@ from minhu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from minhu.accounts.models import ApiToken
 from minhu.accounts.services import token_issue, token_revoke
 from minhu.accounts.twofactor import confirmed_device, totp_device_confirm, totp_device_start, totp_verify
+from minhu.core.types import login_of
 
 
 class LoginView(auth_views.LoginView):
@@ -41,12 +42,13 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 @login_required
 def twofactor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code (or type the key), then confirm with a first code."""
-    if confirmed_device(request.user) is not None:
+    user = login_of(request.user)
+    if confirmed_device(user) is not None:
         return redirect("accounts:2fa_verify")
-    device = totp_device_start(user=request.user)
+    device = totp_device_start(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if totp_device_confirm(device=device, token=form.cleaned_data["token"], actor=request.user):
+        if totp_device_confirm(device=device, token=form.cleaned_data["token"], actor=user):
             otp_login(request, device)
             return redirect(settings.LOGIN_REDIRECT_URL)
         form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
@@ -60,11 +62,12 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def twofactor_verify(request: HttpRequest) -> HttpResponse:
-    if confirmed_device(request.user) is None:
+    user = login_of(request.user)
+    if confirmed_device(user) is None:
         return redirect("accounts:2fa_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = totp_verify(user=request.user, token=form.cleaned_data["token"])
+        device = totp_verify(user=user, token=form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,7 @@ from minhu.core.models import Notification, NotificationPreference
 from minhu.core.selectors import health_read, undelivered_for, undelivered_scope_q
 from minhu.core.services import notification_mark_read, notification_preference_set, notification_retry
 from minhu.core.supervisor import read_state
+from minhu.core.types import login_of
 from minhu.core.workdays import years_without_schedule
 
 
@@ -73,7 +72,7 @@ def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
     """Messages that could not be delivered after every retry, or are still being retried, for the staff who
     run the platform (street and district staff within their scope, administrators); POST gives one another
     try (refused, 403, for a message the user may not see)."""
-    user: Any = request.user
+    user = login_of(request.user)
     if undelivered_scope_q(user) is None:
         raise Http404
     if request.method == "POST":

@@ -26,6 +26,7 @@ from minhu.core.tabular import (
     parse_decimal,
     parse_int,
 )
+from minhu.core.types import Login
 from minhu.grid import selectors
 from minhu.grid.models import Cadre, Household, PartyMember, Person, Responsibility, Term, Unit
 from minhu.grid.services import ALLOWED_PARENTS, district_of, unit_create
@@ -76,7 +77,7 @@ def parse_id_number(value: str) -> str:
 class GridSpec(Spec):
     """A spec bound to the importing user (references resolve within their scope)."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         self.user = user
 
     def units_by_code(self, codes: set[str]) -> dict[str, Unit]:
@@ -133,7 +134,7 @@ class UnitSpec(GridSpec):
         Column("longitude", parse_decimal, required=False, example="123.34"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.kinds: dict[str, str] = {}  # code → kind of units this import creates
 
@@ -192,7 +193,7 @@ class HouseholdSpec(GridSpec):
         Column("address", required=False, example="马耳山村3组3号"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.seen: set[tuple[str, str]] = set()
 
@@ -231,7 +232,7 @@ class PersonSpec(GridSpec):
         Column("special_population", parse_bool, required=False, example="0"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.heads: set[int] = set()
 
@@ -265,7 +266,7 @@ class PersonSpec(GridSpec):
             )
 
 
-def _people_by_id_number(user: Any, numbers: set[str]) -> dict[str, Person]:
+def _people_by_id_number(user: Login, numbers: set[str]) -> dict[str, Person]:
     return {p.id_number: p for p in selectors.people_visible_to(user).filter(id_number__in=numbers)}
 
 
@@ -380,7 +381,7 @@ class CadreSpec(GridSpec):
         Column("posts", required=False, example="妇联主席"),
     ]
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Login) -> None:
         super().__init__(user)
         self.secretaries: set[tuple[int, int]] = set()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
 from minhu.core.tabular import ImportResult, Mode, run_import
+from minhu.core.types import Actor, Login
 from minhu.grid.models import (
     Cadre,
     Household,
@@ -29,6 +30,9 @@ from minhu.grid.models import (
     Unit,
     path_segment,
 )
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
 
 # Which kinds may sit under which: the tree's shape.
 ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
@@ -64,7 +68,7 @@ def unit_create(
     name: str,
     code: str,
     parent: Unit | None,
-    actor: Any,
+    actor: Actor,
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     polygon: str = "",
@@ -99,7 +103,7 @@ def unit_create(
 
 
 @transaction.atomic
-def unit_move(*, unit: Unit, parent: Unit, actor: Any) -> Unit:
+def unit_move(*, unit: Unit, parent: Unit, actor: Actor) -> Unit:
     """Move `unit` and its whole subtree under `parent`.
 
     Refuses a move under the unit itself or one of its descendants (a cycle) and a parent of the wrong
@@ -139,7 +143,7 @@ def unit_move(*, unit: Unit, parent: Unit, actor: Any) -> Unit:
 
 
 @transaction.atomic
-def household_create(*, unit: Unit, number: str, actor: Any, address: str = "") -> Household:
+def household_create(*, unit: Unit, number: str, actor: Actor, address: str = "") -> Household:
     """Add a household to `unit`; the door number is unique in the unit. Records `household.create`."""
     household = Household(unit=unit, district_id=district_of(unit), number=number, address=address)
     household.full_clean()
@@ -154,14 +158,14 @@ def household_create(*, unit: Unit, number: str, actor: Any, address: str = "") 
 def person_create(
     *,
     name: str,
-    actor: Any,
+    actor: Actor,
     household: Household | None = None,
     is_head: bool = False,
     gender: str = "",
     birth_date: date | None = None,
     phone: str = "",
     id_number: str = "",
-    user: Any = None,
+    user: User | None = None,
     elderly_alone: bool = False,
     disability: bool = False,
     low_income: bool = False,
@@ -196,7 +200,7 @@ def person_create(
 
 
 @transaction.atomic
-def person_link_user(*, person: Person, user: Any, actor: Any) -> Person:
+def person_link_user(*, person: Person, user: User, actor: Actor) -> Person:
     """Link a login to a person (a resident then sees their own household). Records `person.link_user`."""
     before = {"user": person.user_id}
     person.user = user
@@ -207,7 +211,7 @@ def person_link_user(*, person: Person, user: Any, actor: Any) -> Person:
 
 
 @transaction.atomic
-def person_reveal(*, person: Person, actor: Any) -> dict[str, Any]:
+def person_reveal(*, person: Person, actor: Login) -> dict[str, Any]:
     """The person's full phone, ID number and sensitive categories, for a login allowed to see them (a
     cadre of a unit above the person, within scope). Every reveal is recorded (`person.reveal`); a refused
     reveal raises PermissionDenied and records nothing."""
@@ -227,7 +231,7 @@ def person_reveal(*, person: Person, actor: Any) -> dict[str, Any]:
 def party_member_set(
     *,
     person: Person,
-    actor: Any,
+    actor: Actor,
     party_group: str = "",
     centre_household: bool = False,
     status: str = PartyMember.Status.WORKING,
@@ -263,9 +267,9 @@ def responsibility_assign(
     *,
     unit: Unit,
     role: str,
-    actor: Any,
+    actor: Actor,
     person: Person | None = None,
-    user: Any = None,
+    user: User | None = None,
     department: str = "",
     household: Household | None = None,
     start: date | None = None,
@@ -308,7 +312,7 @@ def responsibility_assign(
 
 @transaction.atomic
 def responsibility_end(
-    *, responsibility: Responsibility, actor: Any, end: date | None = None
+    *, responsibility: Responsibility, actor: Actor, end: date | None = None
 ) -> Responsibility:
     """End an assignment on `end` (today by default). History is kept: the row stays with its end date.
     Ending one already ended is refused. Records `responsibility.end`."""
@@ -325,7 +329,7 @@ def responsibility_end(
 
 
 @transaction.atomic
-def post_create(*, user: Any, unit: Unit, title: str, actor: Any, start: date | None = None) -> Post:
+def post_create(*, user: User, unit: Unit, title: str, actor: Actor, start: date | None = None) -> Post:
     """Give a login an office in a unit (and so the unit's subtree as scope). Records `post.create`."""
     post = Post(user=user, unit=unit, title=title, start=start or timezone.localdate())
     post.full_clean()
@@ -337,7 +341,7 @@ def post_create(*, user: Any, unit: Unit, title: str, actor: Any, start: date | 
 
 
 @transaction.atomic
-def post_end(*, post: Post, actor: Any, end: date | None = None) -> Post:
+def post_end(*, post: Post, actor: Actor, end: date | None = None) -> Post:
     """End an office; the row is kept. Records `post.end`."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.end is not None:
@@ -351,7 +355,7 @@ def post_end(*, post: Post, actor: Any, end: date | None = None) -> Post:
 
 @transaction.atomic
 def scope_grant_create(
-    *, user: Any, unit: Unit, reason: str, actor: Any, until: date | None = None
+    *, user: User, unit: Unit, reason: str, actor: Actor, until: date | None = None
 ) -> ScopeGrant:
     """Grant a login a unit's subtree explicitly, with a reason. Records `scope_grant.create`."""
     grant = ScopeGrant(user=user, unit=unit, reason=reason, until=until)
@@ -368,7 +372,7 @@ def scope_grant_create(
 
 @transaction.atomic
 def term_create(
-    *, unit: Unit, start_year: int, end_year: int, actor: Any, dispatched_secretary: bool = False
+    *, unit: Unit, start_year: int, end_year: int, actor: Actor, dispatched_secretary: bool = False
 ) -> Term:
     """Open a term of a village's or community's two committees. Records `term.create`."""
     if unit.kind not in (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY):
@@ -398,7 +402,7 @@ def cadre_add(
     name: str,
     birth_date: date,
     education: str,
-    actor: Any,
+    actor: Actor,
     is_secretary: bool = False,
     is_director: bool = False,
     dispatched: bool = False,
@@ -434,7 +438,7 @@ def grid_import(
     f: IO[bytes],
     filename: str,
     mode: Mode,
-    actor: Any,
+    actor: Login,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import a list (units, households, people, party members, responsibilities, cadres) from .csv or

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from minhu.core.masking import mask_id_number, mask_name, mask_phone
 from minhu.core.tabular import stream_csv, template_rows, xlsx_response
+from minhu.core.types import login_of
 from minhu.grid import selectors
 from minhu.grid.forms import ImportForm
 from minhu.grid.imports import SPECS
@@ -179,7 +180,7 @@ def person_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full values once, recorded as `person.reveal`; never kept in the session or a URL."""
     p = _person(request, pk)
     try:
-        revealed = person_reveal(person=p, actor=request.user)
+        revealed = person_reveal(person=p, actor=login_of(request.user))
     except PermissionDenied:
         raise Http404 from None
     response = render(request, "grid/person.html", _person_context(request, p, revealed=revealed))
@@ -238,7 +239,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 f=upload,
                 filename=upload.name,
                 mode=form.cleaned_data["mode"],
-                actor=request.user,
+                actor=login_of(request.user),
             )
     else:
         form = ImportForm()
@@ -259,7 +260,7 @@ def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBa
     """A blank template for a list, with its columns and one example row."""
     if kind not in SPECS or fmt not in ("csv", "xlsx") or not selectors.can_import(request.user):
         raise Http404
-    spec = SPECS[kind](request.user)
+    spec = SPECS[kind](login_of(request.user))
     if fmt == "csv":
         return stream_csv(f"{kind}.csv", spec.headers(), template_rows(spec))
     return xlsx_response(f"{kind}.xlsx", spec.headers(), template_rows(spec))

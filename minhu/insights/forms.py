@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.forms_stats import MonthField, ScopedUnitField
 from minhu.appeals.models import Category
+from minhu.core.types import Viewer
 from minhu.insights.models import Level
 
 
@@ -32,7 +33,7 @@ class CandidatesForm(forms.Form):
         ],
     )
 
-    def __init__(self, user: Any, data: Any) -> None:
+    def __init__(self, user: Viewer, data: Any) -> None:
         super().__init__(data)
         self.fields["unit"] = ScopedUnitField(user, data.get("unit"), label=_("Within"), empty_label=_("All"))
         self.order_fields(["month", "level", "unit", "category", "order"])

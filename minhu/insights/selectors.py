@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from minhu.appeals.models import Appeal, Category, State
 from minhu.appeals.stats import Period, add_months
 from minhu.core.masking import mask_name, mask_phone
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import scope_for, tree_roots
 from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, RollupMonth
@@ -150,7 +151,7 @@ class Analysis:
     refreshed_at: Any
 
 
-def default_level(user: Any) -> str:
+def default_level(user: Viewer) -> str:
     """One level below the top of the user's scope: streets for a district, villages for a street, grids
     for a village or community."""
     kinds = {r.kind for r in tree_roots(user)}
@@ -161,7 +162,7 @@ def default_level(user: Any) -> str:
     return "grid"
 
 
-def _cells(user: Any, within: Unit | None, category: Category | None, model: Any, prefix: str) -> Any:
+def _cells(user: Viewer, within: Unit | None, category: Category | None, model: Any, prefix: str) -> Any:
     """Rollup rows (MonthlyCell by its place, CallerCell by its unit) in the user's scope, under
     `within`, of `category`."""
     qs = model.objects.filter(scope_for(user).unit_q(f"{prefix}__"))
@@ -211,7 +212,7 @@ def _tuned() -> Iterator[None]:
 
 
 def analyse(
-    user: Any,
+    user: Viewer,
     *,
     month: Period,
     level: str,
@@ -229,7 +230,7 @@ def analyse(
 
 
 def _analyse(
-    user: Any,
+    user: Viewer,
     *,
     month: Period,
     level: str,
@@ -392,7 +393,7 @@ def _caller(cell: CallerCell) -> Caller:
     return Caller(label=label, calls=cell.calls)
 
 
-def _add_callers(user: Any, candidates: list[Candidate], m: date, col: str) -> None:
+def _add_callers(user: Viewer, candidates: list[Candidate], m: date, col: str) -> None:
     """The repeat callers of the candidates shown, masked (one query)."""
     if not candidates:
         return
@@ -414,7 +415,7 @@ def _add_callers(user: Any, candidates: list[Candidate], m: date, col: str) -> N
 
 
 def _top_callers(
-    user: Any, within: Unit | None, category: Category | None, m: date, col: str
+    user: Viewer, within: Unit | None, category: Category | None, m: date, col: str
 ) -> list[tuple[Unit, Category, Caller]]:
     """The CALLERS repeat callers of the month with the most calls, masked, with their place at the
     level (one query)."""
@@ -497,7 +498,7 @@ def _add_adoptions(candidates: list[Candidate], month: date) -> None:
 
 
 def candidate_for(
-    user: Any, *, month: Period, level: str, unit: Unit, category: Category
+    user: Viewer, *, month: Period, level: str, unit: Unit, category: Category
 ) -> Candidate | None:
     """One candidate as the page shows it (None when it is not a candidate for this user)."""
     a = analyse(user, month=month, level=level, within=unit, category=category, limit=EXPORT_LIMIT)

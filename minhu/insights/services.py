@@ -21,6 +21,7 @@ from minhu.appeals.models import Appeal, Category, State
 from minhu.appeals.stats import Period, add_months
 from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
+from minhu.core.types import Login
 from minhu.grid.models import Household, Unit, path_ids
 from minhu.insights.models import Adoption, CallerCell, Level, MonthlyCell, PlaceSize, RollupMonth
 
@@ -223,7 +224,7 @@ def problems_installed() -> bool:
 
 def candidate_adopt(
     *,
-    by: Any,
+    actor: Login,
     month: date,
     unit: Unit,
     category: Category,
@@ -250,7 +251,7 @@ def candidate_adopt(
     try:
         return _adopt(
             problem_create,
-            by=by,
+            actor=actor,
             first=first,
             unit=unit,
             category=category,
@@ -269,7 +270,7 @@ def candidate_adopt(
 def _adopt(
     problem_create: Any,
     *,
-    by: Any,
+    actor: Login,
     first: date,
     unit: Unit,
     category: Category,
@@ -281,7 +282,7 @@ def _adopt(
 ) -> Adoption:
     with transaction.atomic():
         problem = problem_create(
-            by=by,
+            by=actor,  # minhu.problems still names its actor `by`
             unit=unit,
             title=title,
             description=description,
@@ -296,10 +297,10 @@ def _adopt(
             problem_id=problem.pk,
             score=score,
             evidence=evidence or {},
-            adopted_by=by,
+            adopted_by=actor,
         )
         event_record(
-            actor=by,
+            actor=actor,
             verb="insights.candidate_adopt",
             target=adoption,
             after={

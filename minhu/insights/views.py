@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from minhu.appeals.stats import Period, previous_month
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.tabular import xlsx_response
+from minhu.core.types import Viewer, login_of
 from minhu.grid.selectors import REVEAL_ROLES, scope_for
 from minhu.insights.forms import CandidatesForm
 from minhu.insights.selectors import (
@@ -30,14 +31,16 @@ from minhu.insights.selectors import (
 from minhu.insights.services import AdoptionUnavailable, candidate_adopt, problems_installed
 
 
-def _may_view(user: Any) -> bool:
+def _may_view(user: Viewer) -> bool:
     scope = scope_for(user)
     return scope.everything or bool(scope.paths)
 
 
-def may_adopt(user: Any) -> bool:
+def may_adopt(user: Viewer) -> bool:
     """Cadres of village level and above (and administrators) put a candidate on the problem list."""
-    return bool(user.is_superuser) or bool(user.roles() & {r.value for r in REVEAL_ROLES})
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(user.roles() & {r.value for r in REVEAL_ROLES})
 
 
 def _form(request: HtmxHttpRequest, data: Any) -> CandidatesForm:
@@ -162,7 +165,7 @@ def adopt(request: HtmxHttpRequest) -> HttpResponseBase:
     }
     try:
         adoption = candidate_adopt(
-            by=request.user,
+            actor=login_of(request.user),
             month=month.start,
             unit=cand.place,
             category=cand.category,

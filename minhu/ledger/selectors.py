@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
+from minhu.core.types import Viewer
 from minhu.grid.selectors import scope_for, users_with_scope_over
 from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
 
@@ -113,15 +114,15 @@ def ledger_verify(organisation: Organisation) -> Verification:
 # --- scope: who keeps which accounts ----------------------------------------------------------------
 
 
-def can_keep_accounts(user: Any) -> bool:
+def can_keep_accounts(user: Viewer) -> bool:
     """True if `user` does the kind of work that keeps accounts (a cadre, street or district staff, or an
     administrator); which organisations is `organisations_kept_by`."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
-    return bool(user.is_superuser) or any(user.has_role(r) for r in KEEPER_ROLES)
+    return user.is_superuser or any(user.has_role(r) for r in KEEPER_ROLES)
 
 
-def organisations_kept_by(user: Any) -> QuerySet[Organisation]:
+def organisations_kept_by(user: Viewer) -> QuerySet[Organisation]:
     """The organisations whose accounts `user` keeps: those linked to a unit in the user's scope (the grid's
     one rule). An organisation not yet linked to a unit is kept by administrators only."""
     if not can_keep_accounts(user):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from minhu.core.masking import mask_name
 from minhu.core.tabular import stream_csv, template_rows, xlsx_response
+from minhu.core.types import login_of
 from minhu.ledger.forms import EntryForm, ImportForm, ObjectionForm, ReverseForm
 from minhu.ledger.imports import EntrySpec
 from minhu.ledger.models import Disclosure, Entry, Organisation, Programme, Voucher
@@ -216,8 +217,9 @@ def staff_index(request: HttpRequest) -> HttpResponse:
 def staff_organisation(request: HttpRequest, slug: str) -> HttpResponse:
     """Post an entry (the user is the maker) with its vouchers; the latest entries below."""
     org = _kept(request, slug)
+    maker = login_of(request.user)
     if request.method == "POST":
-        form = EntryForm(request.POST, request.FILES, organisation=org, maker=request.user)
+        form = EntryForm(request.POST, request.FILES, organisation=org, maker=maker)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -227,7 +229,7 @@ def staff_organisation(request: HttpRequest, slug: str) -> HttpResponse:
                     amount=d["amount"],
                     counterparty=d["counterparty"],
                     description=d["description"],
-                    maker=request.user,
+                    maker=maker,
                     checker=d["checker"],
                     vouchers=d["vouchers"],
                     idempotency_key=d["idempotency_key"],
@@ -238,7 +240,7 @@ def staff_organisation(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("Entry #%(seq)d is recorded.") % {"seq": entry.seq})
                 return redirect("ledger:staff_organisation", slug=org.slug)
     else:
-        form = EntryForm(organisation=org, maker=request.user)
+        form = EntryForm(organisation=org, maker=maker)
     return render(
         request,
         "ledger/staff_organisation.html",
@@ -250,11 +252,12 @@ def staff_organisation(request: HttpRequest, slug: str) -> HttpResponse:
 def staff_reverse(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
     """Correct an entry with a reversing entry and a reason (the user is the maker)."""
     org = _kept(request, slug)
+    maker = login_of(request.user)
     entry = get_object_or_404(
         Entry.objects.select_related("account", "reversed_by"), organisation=org, seq=seq
     )
     if request.method == "POST":
-        form = ReverseForm(request.POST, organisation=org, maker=request.user)
+        form = ReverseForm(request.POST, organisation=org, maker=maker)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -262,7 +265,7 @@ def staff_reverse(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
                     entry=entry,
                     reason=d["reason"],
                     day=d["date"],
-                    maker=request.user,
+                    maker=maker,
                     checker=d["checker"],
                     idempotency_key=d["idempotency_key"],
                 )
@@ -276,7 +279,7 @@ def staff_reverse(request: HttpRequest, slug: str, seq: int) -> HttpResponse:
                 )
                 return redirect("ledger:staff_organisation", slug=org.slug)
     else:
-        form = ReverseForm(organisation=org, maker=request.user)
+        form = ReverseForm(organisation=org, maker=maker)
     return render(request, "ledger/staff_reverse.html", {"org": org, "entry": entry, "form": form})
 
 
@@ -309,7 +312,9 @@ def staff_import(request: HttpRequest, slug: str) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            result = ledger_import(organisation=org, f=upload, filename=upload.name, actor=request.user)
+            result = ledger_import(
+                organisation=org, f=upload, filename=upload.name, actor=login_of(request.user)
+            )
     else:
         form = ImportForm()
     return render(

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.models import Notification
 from minhu.core.services import notification_mark_read
+from minhu.core.types import login_of
 from minhu.grid.models import Household
 from minhu.grid.selectors import households_visible_to
 from minhu.mobilise import selectors
@@ -58,7 +59,7 @@ def _say(request: HtmxHttpRequest, exc: ValidationError) -> None:
 @login_required
 def index(request: HtmxHttpRequest) -> HttpResponse:
     """My call-outs (to answer, or in my scope) and my care visits due."""
-    user: Any = request.user
+    user = login_of(request.user)
     visible = selectors.callouts_visible_to(user)
     today = timezone.localdate()
     due = selectors.visits_due_for(user)
@@ -106,7 +107,7 @@ def callout_new(request: HtmxHttpRequest) -> HttpResponse:
                 description=form.cleaned_data["description"],
                 head_count=form.cleaned_data["head_count"],
                 targets=specs,
-                actor=request.user,
+                actor=login_of(request.user),
             )
         except ValidationError as exc:
             for msg in exc.messages:
@@ -127,7 +128,7 @@ def _visible_callout(request: HtmxHttpRequest, pk: int) -> CallOut:
 
 
 def _detail_context(request: HtmxHttpRequest, callout: CallOut, **forms: Any) -> dict[str, Any]:
-    user: Any = request.user
+    user = request.user
     me = selectors.membership(user, callout)
     manage = selectors.can_manage(user, callout)
     accepted = CallOutMember.objects.filter(
@@ -192,7 +193,7 @@ def callout_answer_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise Http404
     try:
         accept = form.cleaned_data["answer"] == "accept"
-        callout_answer(member=me, accept=accept, actor=request.user)
+        callout_answer(member=me, accept=accept, actor=login_of(request.user))
         messages.success(
             request,
             _("Thank you: you are on the squad.") if accept else _("Noted: you cannot come this time."),
@@ -215,7 +216,7 @@ def callout_record_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             callout_answer(
                 member=form.cleaned_data["member"],
                 accept=form.cleaned_data["answer"] == "accept",
-                actor=request.user,
+                actor=login_of(request.user),
             )
             messages.success(request, _("Answer recorded."))
         except ValidationError as exc:
@@ -241,7 +242,7 @@ def callout_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 callout=callout,
                 member=form.cleaned_data["assignee"],
                 text=form.cleaned_data["text"],
-                actor=request.user,
+                actor=login_of(request.user),
             )
             messages.success(request, _("Task given."))
         except ValidationError as exc:
@@ -260,7 +261,7 @@ def callout_task_done_view(request: HtmxHttpRequest, pk: int, task: int) -> Http
         CallOutTask.objects.select_related("callout", "assignee"), pk=task, callout=callout
     )
     try:
-        callout_task_done(task=item, actor=request.user)
+        callout_task_done(task=item, actor=login_of(request.user))
         messages.success(request, _("Task done."))
     except PermissionDenied:
         raise Http404 from None
@@ -287,7 +288,7 @@ def callout_report_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             callout_report(
                 callout=callout,
-                actor=request.user,
+                actor=login_of(request.user),
                 member=member,
                 hours=form.cleaned_data["hours"] or 0,
                 amounts=form.amounts(),
@@ -313,7 +314,7 @@ def callout_close_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     if form.is_valid():
         try:
-            callout_close(callout=callout, actor=request.user, note=form.cleaned_data["note"])
+            callout_close(callout=callout, actor=login_of(request.user), note=form.cleaned_data["note"])
             messages.success(request, _("Call-out closed. The summary is below."))
         except ValidationError as exc:
             _say(request, exc)
@@ -324,7 +325,7 @@ def callout_close_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _care_lists(request: HtmxHttpRequest, reasons: dict[int, list[str]] | None = None) -> dict[str, Any]:
-    user: Any = request.user
+    user = request.user
     today = timezone.localdate()
     mine = selectors.visits_due_for(user)
     overview = selectors.care_overview(user) if selectors.units_for_callouts(user).exists() else []
@@ -358,7 +359,7 @@ def care_reveal_view(request: HtmxHttpRequest) -> HttpResponse:
         selectors.care_overview(request.user) if selectors.units_for_callouts(request.user).exists() else []
     )
     try:
-        reasons = care_reveal(actor=request.user, plans=plans)
+        reasons = care_reveal(actor=login_of(request.user), plans=plans)
     except PermissionDenied:
         raise Http404 from None
     response = render(request, "mobilise/care.html", _care_lists(request, reasons))
@@ -389,7 +390,7 @@ def _visible_household(request: HtmxHttpRequest, pk: int) -> Household:
 def _household_context(
     request: HtmxHttpRequest, household: Household, *, reasons: list[str] | None = None, **forms: Any
 ) -> dict[str, Any]:
-    user: Any = request.user
+    user = request.user
     plan = CarePlan.objects.active().filter(household=household).first()
     manage = selectors.can_manage_care(user, household)
     visit = selectors.can_visit(user, household) and plan is not None
@@ -433,7 +434,7 @@ def care_household_reveal(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if plan is None:
         raise Http404
     try:
-        reasons = care_reveal(actor=request.user, plans=[plan])
+        reasons = care_reveal(actor=login_of(request.user), plans=[plan])
     except PermissionDenied:
         raise Http404 from None
     response = render(
@@ -457,7 +458,7 @@ def care_visit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             care_visit_record(
                 household=household,
-                actor=request.user,
+                actor=login_of(request.user),
                 outcome=d["outcome"],
                 visited_at=d["visited_at"],
                 notes=d["notes"],
@@ -493,7 +494,7 @@ def care_plan(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("end"):
         plan = get_object_or_404(CarePlan.objects.active(), household=household)
         try:
-            care_plan_end(plan=plan, actor=request.user)
+            care_plan_end(plan=plan, actor=login_of(request.user))
             messages.success(request, _("Care plan ended."))
         except ValidationError as exc:
             _say(request, exc)
@@ -506,7 +507,7 @@ def care_plan(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     household=household,
                     cadence_days=form.cleaned_data["cadence_days"],
                     note=form.cleaned_data["note"],
-                    actor=request.user,
+                    actor=login_of(request.user),
                 )
             messages.success(request, _("Care plan saved."))
             return redirect("mobilise:care_household", pk=pk)

@@ -7,14 +7,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit, path_ids
 from minhu.problems.models import Problem
 from minhu.problems.selectors import public_problems
+
+if TYPE_CHECKING:
+    from minhu.meetings.models import Meeting
 
 _NUMBERS = re.compile(r"\d[\d\s-]{6,}\d[Xx]?")
 
@@ -84,7 +88,7 @@ def for_problem(problem: Problem) -> list[Decision]:
     return _decisions([problem], public=False)[problem.pk]
 
 
-def meetings_for(user: Any, problem: Problem) -> list[Any]:
+def meetings_for(user: Viewer, problem: Problem) -> list[Meeting]:
     """The meetings not yet closed, visible to `user`, of the problem's unit or a unit above it (a street's
     joint meeting takes an estate's matter), soonest first: where the problem can go on the agenda."""
     from minhu.meetings.models import Meeting

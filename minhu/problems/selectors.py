@@ -15,6 +15,7 @@ from django.utils import timezone
 from minhu.accounts.roles import Role
 from minhu.appeals.models import Appeal, State
 from minhu.core.textsim import SUGGEST_THRESHOLD, Corpus
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import scope_for
 from minhu.problems.models import Problem
@@ -39,19 +40,19 @@ def community_of(unit: Unit) -> Unit | None:
     return Unit.objects.filter(pk__in=path_ids(unit.path), kind__in=COMMUNITY_KINDS).order_by("-path").first()
 
 
-def can_manage(user: Any, unit: Unit) -> bool:
+def can_manage(user: Viewer, unit: Unit) -> bool:
     """Village and community cadres, street and district staff, within their scope, keep the list."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
     return bool(user.roles() & MANAGER_ROLES) and scope_for(user).covers_path(unit.path)
 
 
-def problems_visible_to(user: Any) -> QuerySet[Problem]:
+def problems_visible_to(user: Viewer) -> QuerySet[Problem]:
     """Problems of the communities in the user's unit scope (residents: none; they read the public board)."""
     qs = Problem.objects.select_related("unit", "category")
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return qs.none()
     scope = scope_for(user)
     if scope.everything:
@@ -67,7 +68,7 @@ def _problems_above(paths: tuple[str, ...]) -> Any:
     return Problem.objects.filter(unit_id__in=communities).values("pk")
 
 
-def communities_visible_to(user: Any) -> QuerySet[Unit]:
+def communities_visible_to(user: Viewer) -> QuerySet[Unit]:
     scope = scope_for(user)
     qs = Unit.objects.filter(kind__in=COMMUNITY_KINDS)
     if scope.everything:
@@ -121,7 +122,7 @@ def with_figures(problems: list[Problem], *, months: int = 6, now: datetime | No
 
 
 def problem_list(
-    user: Any, *, unit: Unit | None = None, state: str = "", query: str = ""
+    user: Viewer, *, unit: Unit | None = None, state: str = "", query: str = ""
 ) -> QuerySet[Problem]:
     qs = problems_visible_to(user)
     if unit is not None:
@@ -159,7 +160,7 @@ def _problem_text(p: Problem) -> str:
 
 
 def similar_to(
-    user: Any,
+    user: Viewer,
     *,
     text: str,
     unit: Unit | None,

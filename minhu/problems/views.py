@@ -22,6 +22,7 @@ from minhu.appeals.models import Appeal
 from minhu.appeals.selectors import appeals_visible_to
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.tabular import xlsx_response
+from minhu.core.types import Viewer, login_of
 from minhu.grid.models import Unit
 from minhu.problems import board as board_data
 from minhu.problems.forms import CloseForm, DismissForm, EditForm, FilterForm, ProblemForm
@@ -91,8 +92,8 @@ def index(request: HtmxHttpRequest) -> HttpResponse | FileResponse:
     )
 
 
-def _may_create(user: Any) -> bool:
-    return bool(user.is_superuser or user.roles() & MANAGER_ROLES)
+def _may_create(user: Viewer) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(user.roles() & MANAGER_ROLES))
 
 
 def _export(request: HttpRequest, qs: Any) -> FileResponse:
@@ -132,7 +133,7 @@ def _export(request: HttpRequest, qs: Any) -> FileResponse:
 
 @login_required
 def new(request: HtmxHttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = login_of(request.user)
     units = communities_visible_to(user).order_by("path")
     seed_ids = _appeal_ids(request.GET.getlist("appeal") + request.POST.getlist("appeals"))
     seed = list(appeals_visible_to(user).filter(pk__in=seed_ids).select_related("unit")) if seed_ids else []
@@ -245,7 +246,7 @@ _FORM_ACTIONS: dict[str, tuple[type[Any], Any, Any]] = {
 @require_POST
 def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     problem = _visible(request, pk)
-    user: Any = request.user
+    user = login_of(request.user)
     if not can_manage(user, problem.unit):
         raise Http404
     post = request.POST
@@ -303,7 +304,7 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
 def appeal_panel(request: HttpRequest, appeal: Appeal) -> str:
     """On the staff's appeal page: the problem it is part of, or similar open appeals and problems of its
     community with one-tap merging (for those who keep the list)."""
-    user: Any = request.user
+    user = request.user
     link = getattr(appeal, "problem_link", None) if hasattr(appeal, "problem_link") else None
     problem = link.problem if link is not None else None
     community = community_of(appeal.unit) if appeal.unit is not None else None

@@ -103,7 +103,7 @@ def test_adoption_is_refused_clearly_without_the_problem_list(
     monkeypatch.setattr(apps, "is_installed", lambda name: name != "minhu.problems" and real(name))
     with pytest.raises(AdoptionUnavailable):
         candidate_adopt(
-            by=alice_street, month=MARCH.start, unit=world.tree.village_a, category=world.k1, title="x"
+            actor=alice_street, month=MARCH.start, unit=world.tree.village_a, category=world.k1, title="x"
         )
     assert not Adoption.objects.exists()
 

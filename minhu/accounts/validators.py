@@ -35,3 +35,22 @@ class CharacterClassValidator:
             "Your password must mix at least %(n)d of: lower-case letters, upper-case letters, digits, "
             "symbols."
         ) % {"n": self.min_classes}
+
+
+class ContainsUserNameValidator:
+    """The password may not contain the user name (or its reverse), whatever the case: `zhangsan@Minhu2026`
+    passes Django's similarity check (the ratio is low) but is the first thing an attacker tries. Names
+    shorter than three characters are not checked (they would refuse too much)."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        name = str(getattr(user, "username", "") or "").strip().lower()
+        if len(name) < 3:
+            return
+        folded = password.lower()
+        if name in folded or name[::-1] in folded:
+            raise ValidationError(
+                _("Your password must not contain your user name."), code="password_contains_username"
+            )
+
+    def get_help_text(self) -> str:
+        return _("Your password must not contain your user name.")

@@ -10,3 +10,6 @@ class CoreConfig(AppConfig):
     name = "minhu.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from minhu.core import checks  # noqa: F401  -- registers the deployment checks

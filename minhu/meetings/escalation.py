@@ -67,10 +67,10 @@ def rewatch(action: ActionItem) -> None:
 def chain_above(action: ActionItem) -> list[Any]:
     """The logins up the meeting unit's responsible chain (the area's committee member, the street leader…),
     the owner left out; the convener if there is no one else."""
-    from minhu.appeals.routing import handlers_up_the_chain
+    from minhu.grid.selectors import chain_handlers
 
     meeting = action.item.meeting
-    users = [u for u, _link in handlers_up_the_chain(meeting.unit, "area") if u.pk != action.owner_id]
+    users = [u for u, _link in chain_handlers(meeting.unit, "area") if u.pk != action.owner_id]
     if not users and meeting.convener_id != action.owner_id:
         users = [meeting.convener]
     return users

@@ -13,8 +13,9 @@ Each appeal is replayed in memory through the same moves as `minhu.appeals.servi
 the same allowed states, changed fields, event verbs and before/after, deadlines from `deadlines_for()` at
 each (re)dispatch. The appeals and their events are then written with `bulk_create` (a service call per
 move would take minutes and stamp every event with the load time). Routing is the real one: the handler is
-the first login up the responsible chain (`handlers_up_the_chain`); where the chain has no login, the
-street's dispatcher sends the matter by name to the responsible committee (a department, no handler).
+the first login up the answering chain (`minhu.grid.selectors.chain_handlers`); where the chain has no
+login, the street's dispatcher sends the matter by name to the responsible committee (a department, no
+handler).
 
 Deterministic for a given load time (one seeded random.Random). Idempotent: once an appeal whose
 idempotency key starts with `demo:` exists, nothing more is created.
@@ -41,13 +42,13 @@ from django.utils import timezone
 from minhu.accounts.models import User
 from minhu.appeals import demo_texts as texts
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State, Urgency
-from minhu.appeals.routing import LEVEL_ORDER, handlers_up_the_chain
 from minhu.appeals.services import deadlines_for
 from minhu.appeals.services.escalation import next_watch
 from minhu.core import context
 from minhu.core.models import Event
 from minhu.core.workdays import WorkCalendar, work_calendar
 from minhu.grid.models import Household, Person, Post, Responsibility, Unit, path_ids
+from minhu.grid.selectors import LEVEL_ORDER, chain_handlers
 
 MARKER = "demo:"
 SEED = 4  # issue 4
@@ -216,11 +217,8 @@ class World:
             possible = (household is not None and household.pk in self.login_households) or any(
                 unit.path.startswith(p) for p in self.login_paths
             )
-            found = handlers_up_the_chain(household or unit, level) if possible else []
-            self.chains[key] = [
-                (user, link.household.number if link.household is not None else link.unit.name)
-                for user, link in found
-            ]
+            found = chain_handlers(household or unit, level) if possible else []
+            self.chains[key] = [(user, answerer.where) for user, answerer in found]
         found_here = self.chains[key]
         if not found_here:
             return None

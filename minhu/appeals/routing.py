@@ -24,31 +24,15 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from minhu.grid.models import Household, Post, Responsibility, Unit, path_ids
+from minhu.accounts.models import User
+from minhu.grid.models import Household, Post, Unit, path_ids
 
-# Handling levels of the catalogue (HandlingLevel), lowest first; the unit kinds that belong to each.
-LEVELS: dict[str, tuple[str, ...]] = {
-    "household": (),
-    "block": (Unit.Kind.BLOCK,),
-    "area": (Unit.Kind.AREA, Unit.Kind.ESTATE),
-    "village": (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY),
-    "street": (Unit.Kind.STREET,),
-    "district": (Unit.Kind.DISTRICT,),
-}
-LEVEL_ORDER = list(LEVELS)
-
-# Within one link of the chain, who answers first.
-ROLE_PREFERENCE = [
-    Responsibility.Role.PARTY_MEMBER,
-    Responsibility.Role.GROUP_LEADER,
-    Responsibility.Role.COMMITTEE_MEMBER,
-    Responsibility.Role.STREET_LEADER,
-    Responsibility.Role.GRID_MEMBER,
-    Responsibility.Role.FOUR_FIRST_SECRETARY,
-    Responsibility.Role.FOUR_STREET_SECRETARY,
-    Responsibility.Role.FOUR_PAIRED_DEPARTMENT,
-    Responsibility.Role.FOUR_DISTRICT_LEADER,
-]
+# The chain's vocabulary (LEVELS, LEVEL_ORDER, ROLE_PREFERENCE) lives in the grid; re-exported for routing's
+# callers.
+from minhu.grid.selectors import LEVEL_ORDER as LEVEL_ORDER
+from minhu.grid.selectors import LEVELS as LEVELS
+from minhu.grid.selectors import ROLE_PREFERENCE as ROLE_PREFERENCE
+from minhu.grid.selectors import Answerer, chain_handlers, logins_answering_under
 
 
 @dataclass(frozen=True)
@@ -217,40 +201,10 @@ def unit_at_point(lat: float | Decimal, long: float | Decimal) -> Unit | None:
 # --- who answers -------------------------------------------------------------------------------------------
 
 
-def _answering_user(link: Any) -> Any:
-    """The first responsible person of a chain link who has a login, by ROLE_PREFERENCE."""
-    rank = {role: i for i, role in enumerate(ROLE_PREFERENCE)}
-    for r in sorted(link.responsibilities, key=lambda r: rank.get(r.role, len(rank))):
-        if r.user_id is not None:
-            return r.user
-        if r.person_id is not None and r.person.user_id is not None:
-            return r.person.user
-    return None
-
-
-def _link_level(link: Any) -> str:
-    if link.household is not None:
-        return "household"
-    for level, kinds in LEVELS.items():
-        if link.unit.kind in kinds:
-            return level
-    return "district"
-
-
-def handlers_up_the_chain(target: Any, level: str = "household") -> list[tuple[Any, Any]]:
-    """(user, chain link) for each level from `level` upwards that has someone with a login; the first is
-    the handler, the rest are where escalation goes."""
-    from minhu.grid.selectors import responsible_chain
-
-    start = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else 0
-    found: list[tuple[Any, Any]] = []
-    for link in responsible_chain(target):
-        if LEVEL_ORDER.index(_link_level(link)) < start:
-            continue
-        user = _answering_user(link)
-        if user is not None and all(user.pk != u.pk for u, _ in found):
-            found.append((user, link))
-    return found
+def handlers_up_the_chain(target: Household | Unit, level: str = "household") -> list[tuple[User, Answerer]]:
+    """(user, level) for each level from `level` upwards that has someone with a login; the first is the
+    handler, the rest are where escalation goes (`minhu.grid.selectors.chain_handlers`)."""
+    return chain_handlers(target, level)
 
 
 @dataclass(frozen=True)
@@ -273,31 +227,26 @@ def choose(appeal: Any) -> Choice | None:
     found = handlers_up_the_chain(anchor, category.handling_level)
     if not found:
         return None
-    user, link = found[0]
-    where = link.household.number if link.household is not None else link.unit.name
-    return Choice(handler=user, note=f"{where}")
+    user, answerer = found[0]
+    return Choice(handler=user, note=answerer.where)
 
 
 def candidates_for(appeal: Any, limit: int = 100) -> list[Any]:
     """Whom a dispatcher may send the appeal to: the logins answering for its place from the household up,
     then those answering for units and households under its unit (a village-level appeal can go to any of
-    the village's party members), then the staff posted at its unit and above. Four queries plus the
-    chain's."""
-    from minhu.accounts.models import User
-    from minhu.grid.models import subtree_q
-
+    the village's party members) and the staff posted at its unit and above. One query plus the chain's."""
     anchor = appeal.household or appeal.unit
-    found = [u for u, _link in handlers_up_the_chain(anchor)] if anchor is not None else []
+    found: list[Any] = [u for u, _a in handlers_up_the_chain(anchor)] if anchor is not None else []
     if appeal.unit is not None:
-        below = (
-            Responsibility.objects.active()
-            .filter(subtree_q("unit__path", appeal.unit.path))
-            .values_list("user_id", "person__user_id")[: limit * 2]
-        )
-        ids = {uid for pair in below for uid in pair if uid is not None}
         # and the staff holding posts at the unit and above (the village committee, the street office)
-        posts = Post.objects.filter(Q(end__isnull=True) | Q(end__gt=timezone.localdate()))
-        ids |= set(posts.filter(unit_id__in=path_ids(appeal.unit.path)).values_list("user_id", flat=True))
-        ids -= {u.pk for u in found}
-        found += list(User.objects.filter(pk__in=ids, is_active=True).order_by("display_name", "pk")[:limit])
+        posts = Post.objects.filter(
+            Q(end__isnull=True) | Q(end__gt=timezone.localdate()), unit_id__in=path_ids(appeal.unit.path)
+        )
+        below = logins_answering_under(appeal.unit).values("pk")
+        others = (
+            User.objects.filter(Q(pk__in=below) | Q(pk__in=posts.values("user_id")), is_active=True)
+            .exclude(pk__in=[u.pk for u in found])
+            .order_by("display_name", "pk")
+        )
+        found += list(others[:limit])
     return found[:limit]

@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from minhu.accounts.models import User
@@ -184,6 +185,31 @@ def can_import(user: Any) -> bool:
 
 # --- the chain -----------------------------------------------------------------------------------
 
+# The levels of the chain (the catalogue's handling levels), lowest first, and the unit kinds of each.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "household": (),
+    "block": (Unit.Kind.BLOCK,),
+    "area": (Unit.Kind.AREA, Unit.Kind.ESTATE),
+    "village": (Unit.Kind.VILLAGE, Unit.Kind.COMMUNITY),
+    "street": (Unit.Kind.STREET,),
+    "district": (Unit.Kind.DISTRICT,),
+}
+LEVEL_ORDER = list(LEVELS)
+
+# Within one level of the chain, who answers first.
+ROLE_PREFERENCE = [
+    Responsibility.Role.PARTY_MEMBER,
+    Responsibility.Role.GROUP_LEADER,
+    Responsibility.Role.COMMITTEE_MEMBER,
+    Responsibility.Role.STREET_LEADER,
+    Responsibility.Role.GRID_MEMBER,
+    Responsibility.Role.FOUR_FIRST_SECRETARY,
+    Responsibility.Role.FOUR_STREET_SECRETARY,
+    Responsibility.Role.FOUR_PAIRED_DEPARTMENT,
+    Responsibility.Role.FOUR_DISTRICT_LEADER,
+]
+_ROLE_RANK: dict[str, int] = {role: i for i, role in enumerate(ROLE_PREFERENCE)}
+
 
 @dataclass
 class ChainLink:
@@ -196,8 +222,8 @@ class ChainLink:
 
 def responsible_chain(target: Household | Unit, on: date | None = None) -> list[ChainLink]:
     """Who answers for `target`, level by level, from the household (包户) up to the district: always
-    three queries (the target's unit, its ancestors, and every active responsibility of them), whatever the
-    depth. A household's own link holds only its 包户 responsibilities."""
+    three queries (the target's unit, its ancestors, and every active responsibility of them with its person
+    and the logins), whatever the depth. A household's own link holds only its 包户 responsibilities."""
     day = on or timezone.localdate()
     household = target if isinstance(target, Household) else None
     unit_id = target.unit_id if isinstance(target, Household) else target.pk
@@ -210,7 +236,7 @@ def responsible_chain(target: Household | Unit, on: date | None = None) -> list[
     resps = (
         Responsibility.objects.active(day)
         .filter(resp_q, unit_id__in=ids)
-        .select_related("person", "user")
+        .select_related("person__user", "user")
         .order_by("role", "start", "pk")
     )
     by_unit: dict[int, list[Responsibility]] = {i: [] for i in ids}
@@ -221,6 +247,122 @@ def responsible_chain(target: Household | Unit, on: date | None = None) -> list[
     if household is not None:
         chain.insert(0, ChainLink(unit=None, household=household, responsibilities=own))
     return chain
+
+
+def level_of(link: ChainLink) -> str:
+    """The level (a key of LEVELS) of a link of the chain."""
+    if link.household is not None or link.unit is None:
+        return "household"
+    for level, kinds in LEVELS.items():
+        if link.unit.kind in kinds:
+            return level
+    return "district"
+
+
+def responsibility_login(responsibility: Responsibility) -> User | None:
+    """The login through which a responsibility answers: its own login, or else its person's linked one;
+    None if there is none or it is inactive. Reads only what `responsible_chain` loaded."""
+    if responsibility.user_id is not None:
+        user: User | None = responsibility.user
+    elif responsibility.person_id is not None and responsibility.person is not None:
+        user = responsibility.person.user
+    else:
+        user = None
+    return user if user is not None and user.is_active else None
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """One level of the answering chain: its level (a key of LEVELS), its link (the unit, or the household
+    for 包户), who answers there by ROLE_PREFERENCE (then by start), and their active logins, once each in
+    that order."""
+
+    level: str
+    unit: Unit | None
+    household: Household | None
+    responsibilities: tuple[Responsibility, ...]
+    users: tuple[User, ...]
+
+    @property
+    def user(self) -> User | None:
+        """The login who answers first at this level."""
+        return self.users[0] if self.users else None
+
+    @property
+    def where(self) -> str:
+        """The household's door number or the unit's name."""
+        if self.household is not None:
+            return self.household.number
+        return self.unit.name if self.unit is not None else ""
+
+
+def answering_chain(
+    target: Household | Unit,
+    *,
+    from_level: str = "household",
+    roles: Collection[str] | None = None,
+    on: date | None = None,
+) -> list[Answerer]:
+    """Who answers for `target`, level by level from `from_level` (a key of LEVELS; an unknown one counts as
+    the household) up to the district, as responsibilities and logins (each by `responsibility_login`, the
+    one definition of "responsibility → login"). Only responsibilities of `roles` (all by default) count, and
+    a level where none is in force is left out (属地兜底: the next one up answers instead); a level whose
+    responsibilities have no active login is kept, with no users. Three queries (`responsible_chain`'s),
+    whatever the depth."""
+    start = LEVEL_ORDER.index(from_level) if from_level in LEVEL_ORDER else 0
+    chain: list[Answerer] = []
+    for link in responsible_chain(target, on=on):
+        level = level_of(link)
+        if LEVEL_ORDER.index(level) < start:
+            continue
+        resps = sorted(
+            (r for r in link.responsibilities if roles is None or r.role in roles),
+            key=lambda r: _ROLE_RANK.get(r.role, len(_ROLE_RANK)),
+        )
+        if not resps:
+            continue
+        users: dict[int, User] = {}
+        for r in resps:
+            user = responsibility_login(r)
+            if user is not None:
+                users.setdefault(user.pk, user)
+        chain.append(
+            Answerer(
+                level=level,
+                unit=link.unit,
+                household=link.household,
+                responsibilities=tuple(resps),
+                users=tuple(users.values()),
+            )
+        )
+    return chain
+
+
+def chain_handlers(
+    target: Household | Unit, from_level: str = "household", on: date | None = None
+) -> list[tuple[User, Answerer]]:
+    """The first login of each level of the answering chain from `from_level` up, with its level; a level
+    whose first login already answers lower down is passed over. The first is the handler, the rest are
+    where escalation goes."""
+    found: list[tuple[User, Answerer]] = []
+    for answerer in answering_chain(target, from_level=from_level, on=on):
+        user = answerer.user
+        if user is not None and all(user.pk != u.pk for u, _a in found):
+            found.append((user, answerer))
+    return found
+
+
+def logins_answering_under(unit: Unit, on: date | None = None) -> QuerySet[User]:
+    """The active logins answering (`responsibility_login`) for `unit` or anything under it, down to a
+    household's 包户 party member. One query when evaluated; composable as a subquery."""
+    day = on or timezone.localdate()
+    logins = (
+        Responsibility.objects.active(day)
+        .filter(subtree_q("unit__path", unit.path))
+        .annotate(login=Coalesce("user_id", "person__user_id"))
+        .values("login")
+    )
+    return User.objects.filter(pk__in=logins, is_active=True)
 
 
 # --- coverage (属地兜底) -----------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.appeals.routing import handlers_up_the_chain
 from minhu.core import deadlines
 from minhu.core.deadlines import Moment, SweepReport
 from minhu.core.services import event_record, notification_send
+from minhu.grid.selectors import chain_handlers
 from minhu.meetings.models import ActionItem
 
 MAX_LEVELS = 3
@@ -83,7 +83,7 @@ def chain_above(action: ActionItem, memo: dict[Any, Any] | None = None) -> list[
     if memo is not None and key in memo:
         chain: list[Any] = memo[key]
     else:
-        chain = [u for u, _link in handlers_up_the_chain(meeting.unit, "area")]
+        chain = [u for u, _link in chain_handlers(meeting.unit, "area")]
         if memo is not None:
             memo[key] = chain
     users = [u for u in chain if u.pk != action.owner_id]

@@ -17,8 +17,7 @@ from django.views.decorators.http import require_POST
 
 from minhu.accounts.models import User
 from minhu.core.http import HtmxHttpRequest
-from minhu.grid.models import Responsibility, subtree_q
-from minhu.grid.selectors import users_with_scope_over
+from minhu.grid.selectors import logins_answering_under, users_with_scope_over
 from minhu.meetings import selectors
 from minhu.meetings.forms import (
     ActionFormSet,
@@ -96,10 +95,7 @@ def _owners(meeting: Meeting) -> QuerySet[User]:
     """Who a decision or an action may be given to: the logins whose scope covers the unit, those answering
     for anything under it (down to a household's party member), and the attendees'. Three queries."""
     ids = set(users_with_scope_over(meeting.unit).filter(is_superuser=False).values_list("pk", flat=True))
-    below = Responsibility.objects.active().filter(subtree_q("unit__path", meeting.unit.path))
-    ids |= {
-        uid for pair in below.values_list("user_id", "person__user_id") for uid in pair if uid is not None
-    }
+    ids |= set(logins_answering_under(meeting.unit).values_list("pk", flat=True))
     ids |= set(
         Attendance.objects.filter(meeting=meeting, user__isnull=False).values_list("user_id", flat=True)
     )

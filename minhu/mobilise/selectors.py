@@ -12,9 +12,10 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.grid.models import Household, PartyMember, Person, Responsibility, Unit, subtree_q
-from minhu.grid.selectors import REVEAL_ROLES, Scope, responsible_chain, scope_for
+from minhu.grid.selectors import REVEAL_ROLES, Scope, answering_chain, scope_for
 from minhu.mobilise.models import (
     CARE_FLAGS,
     CallOut,
@@ -35,6 +36,8 @@ CHAIN_ROLES = (
     Responsibility.Role.COMMITTEE_MEMBER,
     Responsibility.Role.STREET_LEADER,
 )
+# Who is told of a missed visit: the household's 包户 party member, then the chain above it.
+CARE_ROLES = (Responsibility.Role.PARTY_MEMBER, *CHAIN_ROLES)
 
 CARE_LABEL = _("Care household")
 
@@ -354,21 +357,18 @@ def household_visits(household: Household, limit: int = 50) -> list[CareVisit]:
 
 @dataclass
 class Level:
-    """One level a missed visit climbs: who answers there (a role, a unit, their responsibilities)."""
+    """One level a missed visit climbs: who answers there (a role, a unit, their responsibilities) and their
+    active logins (`logins`, from the grid's answering chain)."""
 
     number: int
     role: str
     unit: Unit | None
     responsibilities: list[Responsibility] = field(default_factory=list)
+    logins: tuple[User, ...] = ()
 
-    def users(self) -> list[Any]:
+    def users(self) -> list[User]:
         """The logins to tell, once each (a person's linked login, or the responsibility's own)."""
-        seen: dict[int, Any] = {}
-        for r in self.responsibilities:
-            user = r.user if r.user_id is not None else getattr(r.person, "user", None) if r.person else None
-            if user is not None and user.is_active:
-                seen.setdefault(user.pk, user)
-        return list(seen.values())
+        return list(self.logins)
 
     def holders(self) -> list[str]:
         return [r.holder_label() for r in self.responsibilities]
@@ -377,30 +377,18 @@ class Level:
 def care_levels(household: Household, on: date | None = None) -> list[Level]:
     """The levels a missed visit to `household` climbs: its 包户 party member, then the party-group leader
     (包块), the committee member (包片) and the street leader (包村) — skipping a level where nobody answers
-    (属地兜底: the next one up answers instead). From `responsible_chain` (three queries, plus one for the
-    logins of people)."""
-    chain = responsible_chain(household, on=on)
-    levels: list[Level] = []
-    for link in chain:
-        if link.household is not None:
-            resps = [r for r in link.responsibilities if r.role == Responsibility.Role.PARTY_MEMBER]
-            role: str = Responsibility.Role.PARTY_MEMBER
-        else:
-            resps = [r for r in link.responsibilities if r.role in CHAIN_ROLES]
-            role = resps[0].role if resps else ""
-        if resps:
-            levels.append(Level(number=len(levels) + 1, role=role, unit=link.unit, responsibilities=resps))
-    person_ids = [r.person_id for lv in levels for r in lv.responsibilities if r.person_id and not r.user_id]
-    if person_ids:
-        users = {
-            p.pk: p.user
-            for p in Person.objects.filter(pk__in=person_ids, user__isnull=False).select_related("user")
-        }
-        for lv in levels:
-            for r in lv.responsibilities:
-                if r.person is not None:
-                    r.person.user = users.get(r.person_id or 0)
-    return levels
+    (属地兜底: the next one up answers instead). The grid's answering chain with the care roles (three
+    queries)."""
+    return [
+        Level(
+            number=number,
+            role=answerer.responsibilities[0].role,
+            unit=answerer.unit,
+            responsibilities=list(answerer.responsibilities),
+            logins=answerer.users,
+        )
+        for number, answerer in enumerate(answering_chain(household, roles=CARE_ROLES, on=on), start=1)
+    ]
 
 
 def flag_for(plan: CarePlan, today: date) -> str:

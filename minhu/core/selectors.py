@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,10 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from minhu.accounts.roles import Role
 from minhu.core.models import Heartbeat, Notification
-from minhu.grid.models import Person, Post, Responsibility, subtree_q
-from minhu.grid.selectors import scope_for
 
 
 @dataclass(frozen=True)
@@ -55,36 +53,22 @@ def health_read() -> Health:
     return Health("ok", migrations, worker, beat.beat_at, age)
 
 
-def undelivered_scope_q(user: Any) -> Q | None:
-    """Which undelivered messages `user` may see and retry (the failures page), or None for none at all.
+# Who may see which undelivered messages is a question of roles and the grid, which lie above core: the grid
+# answers it (registered from GridConfig.ready()); without it only superusers see any.
+_undelivered_scope: Callable[[Any], Q | None] | None = None
 
-    Street and district staff see the messages whose recipient lies in their scope (holds a post or a
-    responsibility there, or lives in a household of it) or whose subject does (`about_path`, the unit the
-    message is about, e.g. a caller's SMS about their appeal); system administrators (and superusers), who
-    run the gateways, see every one. Everyone else, security auditors included, sees none: auditors read
-    each retry in the audit log instead (docs/security.md).
-    """
-    roles = user.roles() if getattr(user, "is_authenticated", False) else set()
-    if user.is_superuser or Role.ADMINISTRATOR in roles:
-        return Q()
-    if not roles & {Role.STREET_STAFF, Role.DISTRICT_STAFF}:
-        return None
-    scope = scope_for(user)
-    if scope.everything:
-        return Q()
-    day = timezone.localdate()
-    posts = Post.objects.filter(
-        scope.unit_q("unit__"), Q(end__isnull=True) | Q(end__gt=day), start__lte=day
-    ).values("user_id")
-    answering = Responsibility.objects.active(day).filter(scope.unit_q("unit__"))
-    residents = Person.objects.filter(scope.household_q("household__"), user__isnull=False).values("user_id")
-    return (
-        subtree_q("about_path", *scope.paths)
-        | Q(recipient__in=posts)
-        | Q(recipient__in=answering.filter(user__isnull=False).values("user_id"))
-        | Q(recipient__in=answering.filter(person__user__isnull=False).values("person__user_id"))
-        | Q(recipient__in=residents)
-    )
+
+def register_undelivered_scope(rule: Callable[[Any], Q | None]) -> None:
+    global _undelivered_scope
+    _undelivered_scope = rule
+
+
+def undelivered_scope_q(user: Any) -> Q | None:
+    """Which undelivered messages `user` may see and retry (the failures page), or None for none at all (the
+    rule: `minhu.grid.selectors.undelivered_notifications_q`)."""
+    if _undelivered_scope is not None:
+        return _undelivered_scope(user)
+    return Q() if getattr(user, "is_superuser", False) else None
 
 
 def undelivered_for(user: Any) -> tuple[list[Notification], list[Notification]]:

@@ -10,3 +10,9 @@ class GridConfig(AppConfig):
     name = "minhu.grid"
     label = "grid"
     verbose_name = _("Grid")
+
+    def ready(self) -> None:
+        from minhu.core.selectors import register_undelivered_scope
+        from minhu.grid.selectors import undelivered_notifications_q
+
+        register_undelivered_scope(undelivered_notifications_q)

@@ -568,3 +568,35 @@ def term_years(user: Any) -> list[int]:
 
 def ids_of(objs: Iterable[Any]) -> list[int]:
     return [o.pk for o in objs]
+
+
+def undelivered_notifications_q(user: Any) -> Q | None:
+    """Which undelivered messages `user` may see and retry (the failures page), or None for none at all.
+
+    Street and district staff see the messages whose recipient lies in their scope (holds a post or a
+    responsibility there, or lives in a household of it) or whose subject does (`about_path`, the unit the
+    message is about, e.g. a caller's SMS about their appeal); system administrators (and superusers), who
+    run the gateways, see every one. Everyone else, security auditors included, sees none: auditors read
+    each retry in the audit log instead (docs/security.md).
+    """
+    roles = user.roles() if getattr(user, "is_authenticated", False) else set()
+    if user.is_superuser or Role.ADMINISTRATOR in roles:
+        return Q()
+    if not roles & {Role.STREET_STAFF, Role.DISTRICT_STAFF}:
+        return None
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    day = timezone.localdate()
+    posts = Post.objects.filter(
+        scope.unit_q("unit__"), Q(end__isnull=True) | Q(end__gt=day), start__lte=day
+    ).values("user_id")
+    answering = Responsibility.objects.active(day).filter(scope.unit_q("unit__"))
+    residents = Person.objects.filter(scope.household_q("household__"), user__isnull=False).values("user_id")
+    return (
+        subtree_q("about_path", *scope.paths)
+        | Q(recipient__in=posts)
+        | Q(recipient__in=answering.filter(user__isnull=False).values("user_id"))
+        | Q(recipient__in=answering.filter(person__user__isnull=False).values("person__user_id"))
+        | Q(recipient__in=residents)
+    )

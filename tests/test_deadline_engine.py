@@ -15,7 +15,6 @@ A kind registered without a maker fails `test_every_watched_kind_has_a_contract_
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection, models
+from django.db import models
 
 from minhu.appeals.tests.conftest import ordinary  # noqa: F401
 from minhu.core import deadlines
 from minhu.core.models import Event, Notification
+from minhu.core.tests.concurrency import at_once
 from minhu.grid.tests.conftest import Tree, _english, build_tree, staffed, tree  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -49,20 +49,11 @@ class Due:
 
 
 def _appeal(request: pytest.FixtureRequest) -> Due:
-    from minhu.appeals.services import IntakeData, appeal_submit
+    from minhu.appeals.tests.test_escalation import T0 as FILED
+    from minhu.appeals.tests.test_escalation import _appeal as filed
 
-    grid: Tree = request.getfixturevalue("staffed")
-    category = request.getfixturevalue("ordinary")
-    with time_machine.travel(T0, tick=False):
-        appeal = appeal_submit(
-            data=IntakeData(
-                kind="help",
-                channel="hotline",
-                category=category,
-                description="楼道灯坏了",
-                household=grid.hh_a1,
-            )
-        ).appeal
+    assert FILED == T0
+    appeal = filed(request.getfixturevalue("staffed"), request.getfixturevalue("ordinary"))
     assert appeal.handler is not None
     assert appeal.watch_at is not None
     return Due(appeal, T0 + timedelta(hours=19))  # the response reminder (75 % of 24 h) has come
@@ -145,22 +136,7 @@ def test_two_sweeps_at_once_handle_a_moment_once(name: str, request: pytest.Fixt
     kind = deadlines.kind_named(name)
     due = MAKERS[name](request)
     before = due.written()
-    barrier = threading.Barrier(2)
-    reports: list[deadlines.SweepReport] = []
-
-    def run() -> None:
-        try:
-            with time_machine.travel(due.at, tick=False):
-                barrier.wait()
-                reports.append(deadlines.sweep(kind))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    reports = at_once(lambda: deadlines.sweep(kind), at=due.at)
     assert sum(r.objects for r in reports) == 1
     # the same as one sweep alone would write
     once = due.written()

@@ -246,3 +246,19 @@ def ladder_calendar_days(first: datetime, *, days: int, levels: int, what: str =
     """Level 1 at `first`, each further level `days` calendar days later — only where a rule says calendar
     days."""
     return ladder_elapsed(first, step=timedelta(days=days), levels=levels, what=what)
+
+
+# --- what kinds share when a moment is handled -----------------------------------------------------------
+
+
+def mark_overdue(obj: models.Model, moment: Moment, *, verb: str, report: SweepReport) -> None:
+    """The object is past its deadline: `overdue_at` set to the moment (once; the field is the kind's), one
+    system event `verb`, counted as "overdue"."""
+    from minhu.core.services import event_record
+
+    obj.overdue_at = moment.at  # type: ignore[attr-defined]
+    type(obj)._default_manager.filter(pk=obj.pk).update(overdue_at=moment.at)
+    event_record(
+        actor=None, actor_label="system", verb=verb, target=obj, after={"overdue_at": moment.at.isoformat()}
+    )
+    report.tally("overdue")

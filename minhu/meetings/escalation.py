@@ -113,16 +113,7 @@ def _handle(action: ActionItem, moment: Moment, report: SweepReport) -> None:
         report.tally("reminders")
         return
     if moment.level == 1 and action.overdue_at is None:
-        action.overdue_at = moment.at
-        ActionItem.objects.filter(pk=action.pk).update(overdue_at=moment.at)
-        event_record(
-            actor=None,
-            actor_label="system",
-            verb="action.overdue",
-            target=action,
-            after={"overdue_at": moment.at},
-        )
-        report.tally("overdue")
+        deadlines.mark_overdue(action, moment, verb="action.overdue", report=report)
     above = chain_above(action, report.memo)
     if moment.level > len(above) or action.escalation_level >= moment.level:
         return

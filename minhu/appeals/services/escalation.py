@@ -201,16 +201,7 @@ def _handle(appeal: Appeal, moment: Moment, report: SweepReport) -> None:
             report=report,
         )
     elif moment.what == "overdue":
-        appeal.overdue_at = moment.at
-        Appeal.objects.filter(pk=appeal.pk).update(overdue_at=moment.at)
-        event_record(
-            actor=None,
-            actor_label="system",
-            verb="appeal.overdue",
-            target=appeal,
-            after={"overdue_at": moment.at.isoformat()},
-        )
-        report.tally("overdue")
+        deadlines.mark_overdue(appeal, moment, verb="appeal.overdue", report=report)
         _escalate(
             appeal,
             level=appeal.escalation_level + 1,

@@ -4,14 +4,12 @@ recipient, also when two sweeps run at once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from conftest import PASSWORD
 from minhu.accounts.models import User
@@ -21,6 +19,7 @@ from minhu.appeals.models import Appeal, Category, PeriodUnit
 from minhu.appeals.services import IntakeData, appeal_rate, appeal_resolve, appeal_respond, appeal_submit
 from minhu.appeals.services.escalation import escalation_sweep, schedule
 from minhu.core.models import Event, Notification
+from minhu.core.tests.concurrency import at_once
 from minhu.grid.models import Responsibility
 from minhu.grid.services import person_link_user
 from minhu.grid.tests.conftest import Tree
@@ -155,23 +154,7 @@ def test_resolved_appeals_are_left_alone_and_a_reopen_starts_afresh(
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_escalate_once(staffed: Tree, chain: dict[str, User], category: Category) -> None:
     appeal = _appeal(staffed, category)
-    at = T0 + timedelta(hours=24, minutes=1)
-    barrier = threading.Barrier(2)
-    reports: list[Any] = []
-
-    def run() -> None:
-        try:
-            with time_machine.travel(at, tick=False):
-                barrier.wait()
-                reports.append(escalation_sweep())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    reports = at_once(escalation_sweep, at=T0 + timedelta(hours=24, minutes=1))
     assert sum(r["escalations"] for r in reports) == 1
     assert Event.objects.filter(verb="appeal.escalate", target_id=str(appeal.pk)).count() == 1
     assert notes(chain["zhou"], "appeal.escalated") == 1

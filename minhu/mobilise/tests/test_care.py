@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from minhu.accounts.models import User
 from minhu.core.models import Event, Notification
+from minhu.core.tests.concurrency import at_once
 from minhu.grid.models import Person, Responsibility
 from minhu.grid.services import responsibility_assign, responsibility_end
 from minhu.grid.tests.conftest import START, Tree
@@ -252,26 +253,7 @@ def test_two_sweeps_at_once_tell_each_level_once(
             actor=None,
             start=date(2026, 2, 1),  # due 8 February: every level is due
         )
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        try:
-            with time_machine.travel(at(2), tick=False):
-                barrier.wait()
-                results.append(care_escalate_missed()["levels"])
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = at_once(lambda: care_escalate_missed()["levels"], at=at(2))
     assert sorted(results) == [0, 4]
     assert sorted(u for u, _k in told()) == ["carol", "gina", "kate", "leo"]
     assert CareEscalation.objects.count() == 4

@@ -39,11 +39,11 @@ def key_clean(
     if value is None or value == "":
         return None
     if len(value) > max_length:
-        raise ValidationError({field: _("1 to %(n)d characters.") % {"n": max_length}}, code="key_length")
+        message = _("1 to %(n)d characters.") % {"n": max_length}
+        raise ValidationError({field: ValidationError(message, code="key_length")})
     if not _PRINTABLE.fullmatch(value):
-        raise ValidationError(
-            {field: _("Letters, digits and punctuation only, without spaces.")}, code="key_characters"
-        )
+        message = _("Letters, digits and punctuation only, without spaces.")
+        raise ValidationError({field: ValidationError(message, code="key_characters")})
     return value
 
 

@@ -209,7 +209,18 @@ def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
             state=State.MERGED if repeat else State.SUBMITTED,
             closed_at=timezone.now() if repeat else None,
         )
-        appeal.full_clean(exclude=["tracking_code", "unit", "district", "household", "caller", "recorded_by"])
+        # The key's uniqueness is the database's (create_once answers a race with the winner).
+        appeal.full_clean(
+            exclude=[
+                "tracking_code",
+                "idempotency_key",
+                "unit",
+                "district",
+                "household",
+                "caller",
+                "recorded_by",
+            ]
+        )
         appeal.save()
         for photo in data.photos:
             Attachment.objects.create(appeal=appeal, role=Attachment.Role.SUBMISSION, image=photo)

@@ -369,7 +369,7 @@ def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Any) -> Appeal:
     responded to and resolved in time with nothing done, inflating the rates; refused naming `kind`."""
     _authorise(appeal, actor, "answer")
     if not appeal.answerable_on_spot:
-        raise ValidationError({"kind": NOT_ANSWERABLE_ON_SPOT}, code="not_answerable")
+        raise ValidationError({"kind": ValidationError(NOT_ANSWERABLE_ON_SPOT, code="not_answerable")})
     answer = answer.strip()
     if not answer:
         raise ValidationError({"result": _("Give the answer.")})

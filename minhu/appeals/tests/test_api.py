@@ -287,6 +287,15 @@ def test_a_huge_offset_is_refused_naming_it(client: Any, staffed: Any, bob: Any)
     assert client.get("/api/v1/appeals", {"offset": 1_000_000_000}, **bearer(bob)).json()["items"] == []
 
 
+def test_a_bad_idempotency_key_is_refused_naming_the_header(
+    client: Any, staffed: Any, bob: Any, ordinary: Any
+) -> None:
+    r = file_one(client, bearer(bob), staffed.hh_a1.pk, key="two words")
+    assert r.status_code == 400, r.content
+    assert [e["field"] for e in r.json()["errors"]] == ["Idempotency-Key"]
+    assert not Appeal.objects.exists()
+
+
 def test_only_a_consultation_is_answered_on_the_spot(
     client: Any, staffed: Any, bob: Any, ordinary: Any
 ) -> None:

@@ -69,10 +69,13 @@ def may_dispatch(user: Any) -> bool:
 
 def may_act(appeal: Appeal, user: Any, action: str) -> bool:
     """The actor's right to take `action` (one of ACTIONS) on an appeal they see, not the state's: the
-    handler responds, starts, resolves and returns; dispatchers dispatch and answer on the spot; both may
-    transfer. The services also require a dispatcher's appeal to be in their scope (`appeals_visible_to`)."""
+    handler responds, starts, resolves and returns; dispatchers dispatch and answer on the spot, as does
+    whoever recorded the appeal; the handler and dispatchers may transfer. The services also require a
+    dispatcher's appeal to be in their scope (`appeals_visible_to`)."""
     if action in HANDLER_ACTIONS:
         return bool(appeal.handler_id is not None and appeal.handler_id == user.pk)
+    if action == "answer" and appeal.recorded_by_id is not None and appeal.recorded_by_id == user.pk:
+        return True  # whoever took the call (a grid member on foot too) answers it during the call
     if action in DISPATCHER_ACTIONS:
         return may_dispatch(user)
     if action == "transfer":

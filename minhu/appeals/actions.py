@@ -1,6 +1,7 @@
-"""Who may do what to an appeal, and doing it: one place for the staff page, its one-tap buttons and the
-JSON API. The state rules themselves live in services.py; this module adds the actor's right to act and
-reads the action's input (a form's POST or an API body) through the same forms."""
+"""Taking a named action on an appeal: one entry for the staff page, its one-tap buttons and the JSON API.
+It reads the action's input (a form's POST or an API body) through the same forms and calls the service;
+who may act and what the state allows are the services' (`minhu.appeals.services.lifecycle`: `may_act`,
+`actions_for`), so every caller gets the same answer."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import gettext as _
+from django.core.exceptions import ValidationError
 
-from minhu.accounts.roles import Role
 from minhu.appeals.forms import DispatchForm, TransferForm
 from minhu.appeals.models import Appeal
 from minhu.appeals.routing import candidates_for
 from minhu.appeals.services import (
+    ACTIONS,
+    DISPATCH_ROLES,
     Conflict,
+    NotAllowed,
+    actions_for,
     appeal_answer_on_spot,
     appeal_dispatch,
     appeal_resolve,
@@ -24,21 +27,9 @@ from minhu.appeals.services import (
     appeal_return,
     appeal_start,
     appeal_transfer,
+    may_act,
+    may_dispatch,
 )
-
-# Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
-DISPATCH_ROLES = {Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF}
-HANDLER_ACTIONS = ("respond", "start", "resolve", "return")
-DISPATCHER_ACTIONS = ("dispatch", "answer")
-ACTIONS = (*HANDLER_ACTIONS, *DISPATCHER_ACTIONS, "transfer")
-
-
-class NotAllowed(PermissionDenied):
-    """The actor may not take this action on this appeal (whatever its state)."""
-
-
-def may_dispatch(user: Any) -> bool:
-    return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
 
 
 def candidates(appeal: Appeal, user: Any) -> list[Any]:
@@ -47,17 +38,6 @@ def candidates(appeal: Appeal, user: Any) -> list[Any]:
     if may_dispatch(user) and all(u.pk != user.pk for u in found):
         found.append(user)
     return found
-
-
-def may_act(appeal: Appeal, user: Any, action: str) -> bool:
-    """The actor's right, not the state's: an action the state refuses is refused by the service."""
-    if action in HANDLER_ACTIONS:
-        return bool(appeal.handler_id == user.pk)
-    if action in DISPATCHER_ACTIONS:
-        return may_dispatch(user)
-    if action == "transfer":
-        return bool(appeal.handler_id == user.pk or may_dispatch(user))
-    return False
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int | None = None) -> str:
@@ -76,7 +56,7 @@ def appeal_act(*, appeal: Appeal, actor: Any, action: str, data: Mapping[str, An
 
     Raises NotAllowed, Conflict, or ValidationError naming the field."""
     if action not in ACTIONS or not may_act(appeal, actor, action):
-        raise NotAllowed(_("You may not %(action)s this appeal.") % {"action": action})
+        raise NotAllowed(action)
     version = data.get("version")
     if version not in (None, "") and str(version).isdigit() and int(str(version)) != appeal.version:
         raise Conflict()
@@ -110,4 +90,14 @@ def appeal_act(*, appeal: Appeal, actor: Any, action: str, data: Mapping[str, An
     )
 
 
-__all__ = ["ACTIONS", "DISPATCH_ROLES", "Conflict", "NotAllowed", "appeal_act", "candidates", "may_dispatch"]
+__all__ = [
+    "ACTIONS",
+    "DISPATCH_ROLES",
+    "Conflict",
+    "NotAllowed",
+    "actions_for",
+    "appeal_act",
+    "candidates",
+    "may_act",
+    "may_dispatch",
+]

@@ -19,11 +19,11 @@ from ninja.pagination import paginate
 
 from minhu.accounts.api import require_scope
 from minhu.accounts.models import Scope
-from minhu.appeals.actions import ACTIONS, NotAllowed, appeal_act, may_act
+from minhu.appeals.actions import appeal_act
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State
 from minhu.appeals.rates import Rates, rates_by, rates_for
-from minhu.appeals.selectors import appeal_timeline, appeals_visible_to
-from minhu.appeals.services import Conflict, IntakeData, appeal_submit
+from minhu.appeals.selectors import AppealFilter, appeal_list, appeal_timeline, appeals_visible_to
+from minhu.appeals.services import ACTIONS, Conflict, IntakeData, NotAllowed, actions_for, appeal_submit
 from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime, Paged
 from minhu.core.masking import mask_name, mask_phone
 from minhu.core.models import Event
@@ -98,7 +98,14 @@ class AppealOut(Schema):
     closed_at: datetime | None
     response_due_at: datetime | None
     resolution_due_at: datetime | None
-    overdue_at: datetime | None
+    overdue: bool = Field(
+        description="overdue now: waiting for its handler past its resolution deadline, or dispatched and "
+        "not responded to past its response deadline (the `overdue` filter, the pages' flag)"
+    )
+    overdue_at: datetime | None = Field(
+        description="when the escalation sweep found it past its resolution deadline (kept once closed; "
+        "cleared when reopened)"
+    )
     result: str
     resolved_ok: bool | None
     satisfaction: Satisfaction | None
@@ -125,9 +132,12 @@ class AppealOut(Schema):
         return obj.satisfaction or None
 
     @staticmethod
+    def resolve_overdue(obj: Appeal) -> bool:
+        return obj.is_overdue()
+
+    @staticmethod
     def resolve_actions(obj: Appeal, context: dict[str, Any]) -> list[str]:
-        user = context["request"].user
-        return [a for a in ACTIONS if obj.is_open and may_act(obj, user, a)]
+        return actions_for(obj, context["request"].user)
 
 
 class AppealDetailOut(AppealOut):
@@ -170,7 +180,9 @@ class AppealFilters(Schema):
     unit: int | None = Field(None, description="appeals located in this unit or under it")
     submitted_after: IsoDateTime | None = None
     submitted_before: IsoDateTime | None = None
-    overdue: bool | None = Field(None, description="true: only those past their resolution deadline")
+    overdue: bool | None = Field(
+        None, description="true: only those overdue now (as `overdue` in each appeal); false: none of them"
+    )
     mine: bool | None = Field(None, description="true: only those you handle")
 
 
@@ -275,29 +287,29 @@ def _appeal(request: HttpRequest, tracking_code: str, scope: Scope) -> Appeal:
 @router.get("/appeals", response={200: list[AppealOut], **TOKEN_ERRORS}, summary="Appeals in your scope")
 @paginate(Paged)
 def appeals(request: HttpRequest, filters: Query[AppealFilters]) -> QuerySet[Appeal]:
-    qs = _visible(request, Scope.APPEALS_READ)
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.channel:
-        qs = qs.filter(channel=filters.channel)
+    """The staff list page's selector (`selectors.appeal_list`) with the same filter: the same rows."""
+    user = require_scope(request, Scope.APPEALS_READ)
+    category = unit = None
     if filters.category:
-        qs = qs.filter(category__code=filters.category)
+        category = Category.objects.filter(code=filters.category).first()
+        if category is None:
+            raise ApiError(400, "invalid", _("No category has this code."), "category")
     if filters.unit is not None:
-        unit = units_visible_to(request.user).filter(pk=filters.unit).first()
+        unit = units_visible_to(user).filter(pk=filters.unit).first()
         if unit is None:
             raise ApiError(404, "not_found", _("No unit with this id in your scope."), "unit")
-        qs = qs.filter(unit__path__startswith=unit.path)
-    if filters.submitted_after:
-        qs = qs.filter(submitted_at__gte=filters.submitted_after)
-    if filters.submitted_before:
-        qs = qs.filter(submitted_at__lt=filters.submitted_before)
-    if filters.overdue is not None:
-        qs = qs.filter(overdue_at__isnull=not filters.overdue)
-    if filters.mine:
-        qs = qs.filter(handler_id=request.user.pk)
-    return qs.order_by("-submitted_at", "-id")
+    chosen = AppealFilter(
+        state=filters.state or "",
+        kind=filters.kind or "",
+        channel=filters.channel or "",
+        category=category,
+        unit=unit,
+        submitted_from=filters.submitted_after,
+        submitted_before=filters.submitted_before,
+        overdue=filters.overdue,
+        mine=bool(filters.mine),
+    )
+    return appeal_list(user, chosen)
 
 
 # Where an intake error is about an input this API calls otherwise.

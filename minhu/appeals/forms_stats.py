@@ -13,7 +13,8 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from minhu.appeals.models import Category, Channel, Kind, State
-from minhu.appeals.stats import ListFilters, Period
+from minhu.appeals.selectors import AppealFilter
+from minhu.appeals.stats import Period
 from minhu.grid.models import Unit
 from minhu.grid.selectors import units_visible_to
 
@@ -155,15 +156,19 @@ class ListForm(_RangeMixin, forms.Form):
         self._check_range(cleaned)
         return cleaned
 
-    def filters(self) -> ListFilters:
+    def filters(self) -> AppealFilter:
+        """The filter for `selectors.appeal_list`: `from` and `to` are local days, both included; "overdue
+        only" unticked does not narrow."""
         d = self.cleaned_data
-        return ListFilters(
+        since: date | None = d.get("from")
+        until: date | None = d.get("to")
+        return AppealFilter(
             state=d.get("state") or "",
             kind=d.get("kind") or "",
             channel=d.get("channel") or "",
             category=d.get("category"),
             unit=d.get("unit"),
-            since=d.get("from"),
-            until=d.get("to"),
-            overdue=bool(d.get("overdue")),
+            submitted_from=Period(since, since).since if since is not None else None,
+            submitted_before=Period(until, until).until if until is not None else None,
+            overdue=True if d.get("overdue") else None,
         )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -122,6 +123,12 @@ class State(models.TextChoices):
 
 
 OPEN_STATES = [State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS, State.RESOLVED]
+# Open and waiting for its handler: a resolved appeal waits for its caller's rating instead.
+HANDLING_STATES = [State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS]
+# The refusal of an answer on the spot for any other kind than a consultation (`kind_answerable_on_spot`).
+NOT_ANSWERABLE_ON_SPOT = _("Only a consultation can be answered on the spot.")
+# How close a deadline is "due soon" on the workbench and the list.
+DUE_SOON = timedelta(hours=24)
 
 
 class Satisfaction(models.TextChoices):
@@ -130,12 +137,25 @@ class Satisfaction(models.TextChoices):
     NOT = "not", _("Not satisfied")
 
 
+def overdue_q(now: datetime | None = None) -> Q:
+    """The one definition of overdue, as a filter (`Appeal.is_overdue` is the same for one appeal): waiting
+    for its handler (submitted, dispatched, responded, in progress) past its resolution deadline, or
+    dispatched and not yet responded to past its response deadline. A resolved appeal waits for its caller's
+    rating, not for its handler, and is never overdue; nor is a closed one, whatever happened before
+    (`overdue_at` records when the escalation sweep found it past its resolution deadline)."""
+    now = now or timezone.now()
+    return Q(state__in=HANDLING_STATES, resolution_due_at__lt=now) | Q(
+        state=State.DISPATCHED, response_due_at__lt=now
+    )
+
+
 class AppealQuerySet(models.QuerySet["Appeal"]):
     def open(self) -> AppealQuerySet:
         return self.filter(state__in=OPEN_STATES)
 
-    def overdue(self, now: Any = None) -> AppealQuerySet:
-        return self.open().filter(resolution_due_at__lt=now or timezone.now())
+    def overdue(self, now: datetime | None = None) -> AppealQuerySet:
+        """The appeals overdue at `now` (default: now); see `overdue_q`."""
+        return self.filter(overdue_q(now))
 
 
 class Appeal(models.Model):
@@ -329,6 +349,39 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @staticmethod
+    def kind_answerable_on_spot(kind: str) -> bool:
+        """Only a consultation (咨询) can be answered on the spot and closed at once: any other kind closed
+        that way would count as responded to and resolved in time with nothing done."""
+        return kind == Kind.CONSULT
+
+    @property
+    def answerable_on_spot(self) -> bool:
+        """This appeal's kind may be answered on the spot (`kind_answerable_on_spot`)."""
+        return self.kind_answerable_on_spot(self.kind)
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Overdue at `now` (default: now): the one definition, `overdue_q`, for one appeal."""
+        now = now or timezone.now()
+        if self.state not in HANDLING_STATES:
+            return False
+        if self.resolution_due_at is not None and self.resolution_due_at < now:
+            return True
+        return bool(
+            self.state == State.DISPATCHED and self.response_due_at is not None and self.response_due_at < now
+        )
+
+    def deadline_flag(self, now: datetime | None = None) -> str:
+        """ "overdue", "due-soon" (the resolution deadline within DUE_SOON), or "" — for the workbench, the
+        list and the export."""
+        now = now or timezone.now()
+        if self.is_overdue(now):
+            return "overdue"
+        due = self.resolution_due_at
+        if self.state in HANDLING_STATES and due is not None and due - now < DUE_SOON:
+            return "due-soon"
+        return ""
 
 
 class Attachment(models.Model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minhu.accounts.roles import Role
-from minhu.appeals.models import OPEN_STATES, Appeal, State
+from minhu.appeals.models import OPEN_STATES, Appeal, Category, State, overdue_q
 from minhu.core.models import Event
+from minhu.grid.models import Unit, subtree_q
+from minhu.grid.selectors import scope_for
 
 # Public labels for the timeline: what happened, never who (no personal data on the tracking page).
 TIMELINE_LABELS = {
@@ -64,8 +66,6 @@ def appeals_visible_to(user: Any) -> QuerySet[Appeal]:
     qs = Appeal.objects.select_related("category", "handler")
     if not user.is_authenticated:
         return qs.none()
-    from minhu.grid.selectors import scope_for
-
     scope = scope_for(user)
     if scope.everything:
         return qs
@@ -110,17 +110,69 @@ def workbench_for(user: Any, *, now: datetime | None = None) -> Workbench:
 
 
 def flag(appeal: Appeal, now: datetime) -> str:
-    """overdue / due-soon (within 24 h) / '' for the workbench. A resolved appeal waits for its caller's
-    rating, not for its handler: it carries no flag."""
-    if appeal.state not in (State.SUBMITTED, State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS):
-        return ""
-    due = appeal.resolution_due_at
-    if appeal.state in (State.DISPATCHED,) and appeal.response_due_at and appeal.response_due_at < now:
-        return "overdue"
-    if due is None:
-        return ""
-    if due < now:
-        return "overdue"
-    if due - now < timedelta(hours=24):
-        return "due-soon"
-    return ""
+    """overdue / due-soon / '' for the workbench and the list: `Appeal.deadline_flag` (overdue as
+    `models.overdue_q` defines it). A resolved appeal waits for its caller's rating, not for its handler: it
+    carries no flag."""
+    return appeal.deadline_flag(now)
+
+
+# --- the list of appeals -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealFilter:
+    """What narrows the list of appeals: the staff list page's form (`forms_stats.ListForm.filters()`), its
+    export and the JSON API (`GET /api/v1/appeals`) each build one and call `appeal_list`, so the same filter
+    gives the same rows everywhere. Empty fields do not narrow. The builders check that `unit` is in the
+    user's scope (a unit outside it is an invalid filter, not an empty list)."""
+
+    state: str = ""
+    kind: str = ""
+    channel: str = ""
+    category: Category | None = None
+    unit: Unit | None = None  # located in this unit or under it
+    submitted_from: datetime | None = None  # included
+    submitted_before: datetime | None = None  # excluded
+    overdue: bool | None = None  # True: only overdue ones (`Appeal.objects.overdue`); False: none of them
+    mine: bool = False  # only those the user handles
+
+    def record(self) -> dict[str, Any]:
+        """The filter as plain values, for the record of an export."""
+        return {
+            "state": self.state,
+            "kind": self.kind,
+            "channel": self.channel,
+            "category": self.category.code if self.category else "",
+            "unit": self.unit.code if self.unit else "",
+            "from": self.submitted_from.isoformat() if self.submitted_from else "",
+            "before": self.submitted_before.isoformat() if self.submitted_before else "",
+            "overdue": self.overdue,
+            "mine": self.mine,
+        }
+
+
+def appeal_list(user: Any, filters: AppealFilter, *, now: datetime | None = None) -> QuerySet[Appeal]:
+    """The appeals `user` sees (`appeals_visible_to`), narrowed by `filters`, newest first, with what a row
+    of the page, the export and the API shows. Overdue is judged at `now` (default: now)."""
+    qs = appeals_visible_to(user).select_related("unit", "street", "village", "repeat_of")
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.category is not None:
+        qs = qs.filter(category=filters.category)
+    if filters.unit is not None:
+        qs = qs.filter(subtree_q("unit__path", filters.unit.path))
+    if filters.submitted_from is not None:
+        qs = qs.filter(submitted_at__gte=filters.submitted_from)
+    if filters.submitted_before is not None:
+        qs = qs.filter(submitted_at__lt=filters.submitted_before)
+    if filters.overdue is True:
+        qs = qs.filter(overdue_q(now))
+    elif filters.overdue is False:
+        qs = qs.exclude(overdue_q(now))
+    if filters.mine:
+        qs = qs.filter(handler_id=user.pk)
+    return qs.order_by("-submitted_at", "-id")

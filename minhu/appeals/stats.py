@@ -1,4 +1,5 @@
-"""Statistics, monthly rankings and the filtered list of appeals: reads for staff, aggregated in the database.
+"""Statistics, monthly rankings and the export of the filtered list of appeals: reads for staff, aggregated in
+the database. The list itself is `selectors.appeal_list`.
 
 Every function starts from `appeals_visible_to(user)` (the one scope rule) and from units the user sees
 (`units_visible_to`), so a figure never counts an appeal the user could not open. Counts and rates are
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.appeals.models import OPEN_STATES, Appeal, Category, Channel, Kind, State
+from minhu.appeals.models import Appeal, Category, Channel, Kind, State, overdue_q
 from minhu.appeals.rates import Rates, rates_by, rates_for
-from minhu.appeals.selectors import appeals_visible_to, flag
+from minhu.appeals.selectors import appeals_visible_to
 from minhu.core.masking import mask_name, mask_phone
 from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import REVEAL_ROLES, tree_roots, units_visible_to
@@ -111,15 +112,6 @@ def _in_period(qs: QuerySet[Appeal], period: Period) -> QuerySet[Appeal]:
     return qs.filter(submitted_at__gte=period.since, submitted_at__lt=period.until)
 
 
-def overdue_q(now: datetime | None = None) -> Q:
-    """Overdue as the workbench flags it (`selectors.flag`): open past the resolution deadline, or
-    dispatched and not yet responded to past the response deadline."""
-    now = now or timezone.now()
-    return Q(state__in=OPEN_STATES, resolution_due_at__lt=now) | Q(
-        state=State.DISPATCHED, response_due_at__lt=now
-    )
-
-
 # --- shared pieces ---------------------------------------------------------------------------------
 
 
@@ -183,7 +175,7 @@ class UnitStats:
     period: Period
     category: Category | None
     totals: Rates
-    overdue: int
+    overdue: int  # of these appeals, how many are overdue now (`models.overdue_q`, the list's "overdue only")
     by_state: list[Tally]
     by_kind: list[Tally]
     by_channel: list[Tally]
@@ -338,41 +330,7 @@ def rank_rows(rows: list[RateRow]) -> list[RateRow]:
     return ranked
 
 
-# --- the list --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListFilters:
-    state: str = ""
-    kind: str = ""
-    channel: str = ""
-    category: Category | None = None
-    unit: Unit | None = None
-    since: date | None = None
-    until: date | None = None  # included
-    overdue: bool = False
-
-
-def appeal_list(user: Any, filters: ListFilters, *, now: datetime | None = None) -> QuerySet[Appeal]:
-    """The appeals the user sees, narrowed by `filters`, newest first, with what a list row shows."""
-    qs = appeals_visible_to(user).select_related("unit", "street", "village")
-    if filters.state:
-        qs = qs.filter(state=filters.state)
-    if filters.kind:
-        qs = qs.filter(kind=filters.kind)
-    if filters.channel:
-        qs = qs.filter(channel=filters.channel)
-    if filters.category is not None:
-        qs = qs.filter(category=filters.category)
-    if filters.unit is not None:
-        qs = qs.filter(subtree_q("unit__path", filters.unit.path))
-    if filters.since is not None:
-        qs = qs.filter(submitted_at__gte=Period(filters.since, filters.since).since)
-    if filters.until is not None:
-        qs = qs.filter(submitted_at__lt=Period(filters.until, filters.until).until)
-    if filters.overdue:
-        qs = qs.filter(overdue_q(now))
-    return qs.order_by("-submitted_at", "-id")
+# --- the list's export ----------------------------------------------------------------------------
 
 
 def can_export_callers(user: Any) -> bool:
@@ -446,7 +404,7 @@ def list_rows(
             a.department,
             _local(a.response_due_at),
             _local(a.resolution_due_at),
-            yes if flag(a, now) == "overdue" else no,
+            yes if a.is_overdue(now) else no,
             _local(a.responded_at),
             _local(a.resolved_at),
             _local(a.closed_at),

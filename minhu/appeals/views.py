@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minhu.accounts.roles import Role
-from minhu.appeals.actions import NotAllowed, appeal_act, candidates, may_dispatch
+from minhu.appeals.actions import appeal_act, candidates
 from minhu.appeals.forms import (
     AppealForm,
     DispatchForm,
@@ -29,10 +29,19 @@ from minhu.appeals.forms import (
     TrackForm,
     TransferForm,
 )
-from minhu.appeals.models import Appeal, Attachment, Kind, State
+from minhu.appeals.models import NOT_ANSWERABLE_ON_SPOT, Appeal, Attachment, State
 from minhu.appeals.panels import detail_panels, intake_hints
 from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
-from minhu.appeals.services import Conflict, IntakeData, appeal_answer_on_spot, appeal_rate, appeal_submit
+from minhu.appeals.services import (
+    Conflict,
+    IntakeData,
+    NotAllowed,
+    appeal_answer_on_spot,
+    appeal_rate,
+    appeal_submit,
+    may_dispatch,
+    may_rate,
+)
 from minhu.core.http import HtmxHttpRequest
 from minhu.grid.models import Household
 from minhu.grid.selectors import units_visible_to
@@ -95,30 +104,21 @@ def track(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "qr_svg": segno.make(url, error="m").svg_inline(scale=4, title=_("QR code of this page")),
         "track_url": url,
         "rate_form": RateForm() if appeal.state == State.RESOLVED else None,
+        # the phone's last four digits are asked for unless the caller's own login rates (`may_rate`)
         "needs_tail": bool(appeal.caller_phone)
-        and not (appeal.caller_id is not None and appeal.caller_id == request.user.pk),
+        and not (request.user.is_authenticated and may_rate(appeal, request.user, None)),
         "is_new": request.GET.get("new") == "1",
     }
     return render(request, "appeals/track.html", context)
 
 
-def _rater_ok(request: HtmxHttpRequest, appeal: Appeal, tail: str) -> bool:
-    """Only the caller rates: the caller's own login, or whoever knows the last four digits of the phone
-    given with the matter (the tracking code alone is not enough: Open311 lists codes publicly). An appeal
-    given without a phone can be rated with its code."""
-    if appeal.caller_id is not None and appeal.caller_id == request.user.pk:
-        return True
-    phone = "".join(ch for ch in appeal.caller_phone if ch.isdigit())
-    return not phone or tail.strip() == phone[-4:]
-
-
 @require_POST
 def rate(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The caller's rating; who may rate is the service's rule (`may_rate`: the caller's login, or the last
+    four digits of the phone given)."""
     appeal = get_object_or_404(Appeal, tracking_code=code)
     form = RateForm(request.POST)
-    if form.is_valid() and not _rater_ok(request, appeal, form.cleaned_data["phone_tail"]):
-        messages.error(request, _("The last four digits do not match the phone given with this matter."))
-    elif form.is_valid():
+    if form.is_valid():
         try:
             appeal_rate(
                 appeal=appeal,
@@ -126,6 +126,7 @@ def rate(request: HtmxHttpRequest, code: str) -> HttpResponse:
                 satisfaction=form.cleaned_data["satisfaction"],
                 comment=form.cleaned_data["comment"],
                 actor=request.user if request.user.is_authenticated else None,
+                phone_tail=form.cleaned_data["phone_tail"],
             )
             messages.success(request, _("Thank you. Your rating has been recorded."))
         except (ValidationError, Conflict) as exc:
@@ -241,8 +242,8 @@ def record(request: HtmxHttpRequest) -> HttpResponse:
                 form.add_error("door", _("No household with this door number in that unit."))
         elif d["door"].strip():
             form.add_error("unit_code", _("Give the unit of this door number."))
-        if d["answered"].strip() and d["kind"] != Kind.CONSULT:
-            form.add_error("answered", _("Only a consultation can be answered on the spot."))
+        if d["answered"].strip() and not Appeal.kind_answerable_on_spot(d["kind"]):
+            form.add_error("answered", NOT_ANSWERABLE_ON_SPOT)
         if not form.errors:
             data = IntakeData(
                 kind=d["kind"],

@@ -17,15 +17,13 @@ from django.utils.translation import gettext as _
 
 from minhu.appeals import charts
 from minhu.appeals.forms_stats import ListForm, RankingForm, StatsForm
-from minhu.appeals.selectors import flag
+from minhu.appeals.selectors import AppealFilter, appeal_list, flag
 from minhu.appeals.services import appeals_export_callers
 from minhu.appeals.stats import (
-    ListFilters,
     Period,
     Ranking,
     UnitStats,
     ancestors_in_scope,
-    appeal_list,
     can_export_callers,
     default_level,
     default_unit,
@@ -183,25 +181,12 @@ def appeal_list_page(request: HtmxHttpRequest) -> HttpResponseBase:
     )
 
 
-def _filters_record(filters: ListFilters) -> dict[str, Any]:
-    return {
-        "state": filters.state,
-        "kind": filters.kind,
-        "channel": filters.channel,
-        "category": filters.category.code if filters.category else "",
-        "unit": filters.unit.code if filters.unit else "",
-        "from": filters.since.isoformat() if filters.since else "",
-        "to": filters.until.isoformat() if filters.until else "",
-        "overdue": filters.overdue,
-    }
-
-
-def _list_xlsx(request: HtmxHttpRequest, qs: Any, filters: ListFilters, now: Any) -> HttpResponseBase:
+def _list_xlsx(request: HtmxHttpRequest, qs: Any, filters: AppealFilter, now: Any) -> HttpResponseBase:
     """Exactly the filtered list (every page). Callers' names and phones are masked unless a user allowed
     to see them asks for them (`personal=1`), which is recorded first."""
     full = request.GET.get("personal") == "1" and can_export_callers(request.user)
     if full:
-        appeals_export_callers(actor=request.user, rows=qs.count(), filters=_filters_record(filters))
+        appeals_export_callers(actor=request.user, rows=qs.count(), filters=filters.record())
     rows: Iterator[list[Any]] = list_rows(qs, full_callers=full, now=now)
     response = xlsx_response(f"appeals-{timezone.localdate():%Y%m%d}.xlsx", list_header(), rows)
     if full:

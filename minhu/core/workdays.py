@@ -67,7 +67,16 @@ class WorkCalendar:
             return bool(chinese_calendar.is_workday(day))
         return day.weekday() < 5
 
-    def _end_of(self, day: date) -> datetime:
+    def roll_forward(self, day: date) -> date:
+        """`day` if it is a working day, else the first working day after it: a period whose last day falls
+        on a rest day ends on the next working day (Civil Code art. 203)."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def end_of_day(self, day: date) -> datetime:
+        """The end of `day` (24:00, as 23:59:59 in the calendar's zone), an aware datetime: when a period
+        whose last day is `day` runs out. Combine with `roll_forward` for a deadline given as a date."""
         return datetime.combine(day, time(23, 59, 59), self.tz)
 
     def _local_date(self, start: datetime) -> date:
@@ -87,7 +96,7 @@ class WorkCalendar:
             d += timedelta(days=1)
             if self.is_working_day(d):
                 counted += 1
-        return self._deadline(d0, d, self._end_of(d))
+        return self._deadline(d0, d, self.end_of_day(d))
 
     def add_days(self, start: datetime, days: int) -> Deadline:
         """`days` calendar days after the day of `start`; a last day that is a rest day moves to the next
@@ -95,10 +104,8 @@ class WorkCalendar:
         if days < 1:
             raise ValueError("a period in days is at least 1 day")
         d0 = self._local_date(start)
-        d = d0 + timedelta(days=days)
-        while not self.is_working_day(d):
-            d += timedelta(days=1)
-        return self._deadline(d0, d, self._end_of(d))
+        d = self.roll_forward(d0 + timedelta(days=days))
+        return self._deadline(d0, d, self.end_of_day(d))
 
     def add_hours(self, start: datetime, hours: float) -> Deadline:
         """Clock hours: emergencies run through nights and holidays."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minhu.core.idempotency import create_once, key_clean, replay
 from minhu.core.services import event_record, notification_send
 from minhu.core.workdays import work_calendar
 from minhu.meetings.escalation import rewatch
@@ -32,8 +33,6 @@ from minhu.meetings.selectors import may_manage
 # that owns the subject in its AppConfig.ready(), so that meetings depends on no such app.
 SubjectCloser = Callable[[AgendaItem, Any, Any], None]
 _SUBJECT_CLOSERS: dict[str, SubjectCloser] = {}
-
-KEY_LENGTH = 100  # Meeting.idempotency_key, AgendaItem.idempotency_key
 
 
 def register_subject_closer(label: str, closer: SubjectCloser) -> None:
@@ -79,14 +78,6 @@ def _locked(model: type[models.Model], pk: int) -> Any:
     return model._default_manager.select_for_update().get(pk=pk)
 
 
-def _key(value: str | None) -> str | None:
-    if not value:
-        return None
-    if len(value) > KEY_LENGTH:
-        raise ValidationError({"idempotency_key": _("1 to %(n)d characters.") % {"n": KEY_LENGTH}})
-    return value
-
-
 def _meeting_url(meeting_id: int) -> str:
     return reverse("meetings:detail", args=[meeting_id])
 
@@ -104,13 +95,13 @@ def meeting_create(
 ) -> Meeting:
     """Plan a meeting of `unit` convened by `by`; `attendees` are (party, name, role[, user]), each party one
     of the type's (default: the three-party consultation). A retried call with the same `idempotency_key`
-    returns the meeting the first call created, and creates nothing."""
+    returns the meeting the first call created, and creates nothing (`minhu.core.idempotency`; a key is
+    unique among the convener's meetings)."""
     _require(by, unit)
-    key = _key(idempotency_key)
-    if key is not None:
-        existing = Meeting.objects.filter(convener=by, idempotency_key=key).first()
-        if existing is not None:
-            return existing
+    key = key_clean(idempotency_key)
+    existing = replay(Meeting.objects.filter(convener=by), key)
+    if existing is not None:
+        return existing
     mt = type or meeting_type_default()
     people = [Attendee(*a) for a in attendees]
     title = title.strip()
@@ -136,7 +127,8 @@ def meeting_create(
         seen.add((a.party, a.name.strip()))
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+
+    def create() -> Meeting:
         meeting = Meeting(
             type=mt,
             unit=unit,
@@ -164,6 +156,9 @@ def meeting_create(
                 "attendees": len(people),
             },
         )
+        return meeting
+
+    meeting, _created = create_once(Meeting.objects.filter(convener=by), key, create)
     return meeting
 
 
@@ -199,9 +194,9 @@ def agenda_item_add(
 ) -> AgendaItem:
     """Put one matter on the agenda (一事一议), numbered after the last. A subject (a problem…) is on at
     most one item not yet closed out. A retried call with the same `idempotency_key` returns the first
-    call's item."""
+    call's item (`minhu.core.idempotency`; under the meeting's lock, so retries cannot race)."""
     _require(by, meeting.unit)
-    key = _key(idempotency_key)
+    key = key_clean(idempotency_key)
     title = title.strip()
     if not title:
         raise ValidationError({"title": _("Name the matter.")})
@@ -209,10 +204,9 @@ def agenda_item_add(
         raise ValidationError({"title": _("At most 200 characters.")})
     with transaction.atomic():
         m = _locked(Meeting, meeting.pk)
-        if key is not None:
-            existing = AgendaItem.objects.filter(meeting=m, idempotency_key=key).first()
-            if existing is not None:
-                return existing
+        existing = replay(AgendaItem.objects.filter(meeting=m), key)
+        if existing is not None:
+            return existing
         if m.state == Meeting.State.CLOSED:
             raise ValidationError({"meeting": _("The meeting is closed.")})
         ct = ContentType.objects.get_for_model(subject) if subject is not None else None
@@ -286,10 +280,7 @@ def due_at(deadline: date) -> datetime:
     """The end of the deadline day (24:00, as 23:59:59 in the calendar's zone), moved to the next working day
     if it is a rest day (Civil Code art. 203, as every deadline of the working-day calendar)."""
     cal = work_calendar()
-    d = deadline
-    while not cal.is_working_day(d):
-        d += timedelta(days=1)
-    return cal._end_of(d)
+    return cal.end_of_day(cal.roll_forward(deadline))
 
 
 def agenda_item_decide(

@@ -3,7 +3,7 @@
 - `intake`: `appeal_submit()`, one service for every channel (validation, idempotency, repeats, the first
   dispatch by the routing rules);
 - `lifecycle`: every transition of an appeal after it is in (dispatch, respond, resolve, rate, return,
-  transfer, answer on the spot);
+  transfer, answer on the spot), and the rights they check (`may_act`, `may_rate`, `actions_for`);
 - `escalation`: the watched deadlines of open appeals (reminders, escalation, overdue) on the core deadline
   engine.
 
@@ -22,11 +22,16 @@ from minhu.appeals.services.intake import (
     validate_phone,
 )
 from minhu.appeals.services.lifecycle import (
+    ACTIONS,
+    DISPATCH_ROLES,
     OPEN_STATES,
     Conflict,
     InvalidTransition,
+    NotAllowed,
+    actions_for,
     appeal_answer_on_spot,
     appeal_dispatch,
+    appeal_dispatch_routed,
     appeal_rate,
     appeal_resolve,
     appeal_resolve_shared,
@@ -36,16 +41,24 @@ from minhu.appeals.services.lifecycle import (
     appeal_transfer,
     appeals_export_callers,
     deadlines_for,
+    may_act,
+    may_dispatch,
+    may_rate,
 )
 
 __all__ = [
+    "ACTIONS",
+    "DISPATCH_ROLES",
     "OPEN_STATES",
     "Conflict",
     "IntakeData",
     "IntakeResult",
     "InvalidTransition",
+    "NotAllowed",
+    "actions_for",
     "appeal_answer_on_spot",
     "appeal_dispatch",
+    "appeal_dispatch_routed",
     "appeal_rate",
     "appeal_resolve",
     "appeal_resolve_shared",
@@ -57,6 +70,9 @@ __all__ = [
     "appeals_export_callers",
     "deadlines_for",
     "find_repeat",
+    "may_act",
+    "may_dispatch",
+    "may_rate",
     "validate_intake",
     "validate_phone",
 ]

@@ -16,14 +16,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from minhu.appeals.models import OPEN_STATES, Appeal, Attachment, Category, Channel, Kind, State
 from minhu.appeals.routing import choose, locate
-from minhu.appeals.services.lifecycle import appeal_dispatch
+from minhu.appeals.services.lifecycle import appeal_dispatch_routed
+from minhu.core.idempotency import create_once, key_clean, replay
 from minhu.core.services import event_record
 
 MAX_DESCRIPTION = 4000
@@ -143,8 +143,10 @@ def validate_intake(data: IntakeData) -> IntakeData:
             add("household", _("This category needs the household."))
         if "location" in required and not has_point and not data.address:
             add("location", _("This category needs an address or a point on the map."))
-    if data.idempotency_key is not None and not (1 <= len(data.idempotency_key) <= 100):
-        add("idempotency_key", _("1 to 100 characters."))
+    try:
+        data.idempotency_key = key_clean(data.idempotency_key)
+    except ValidationError as exc:
+        add("idempotency_key", exc.messages[0])
     if errors:
         raise ValidationError(errors)
     return data
@@ -172,76 +174,84 @@ def find_repeat(data: IntakeData, unit: Any, household: Any = None) -> Appeal | 
 
 
 def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
-    """Take in an appeal from any channel. See the module docstring."""
-    if data.idempotency_key:
-        existing = Appeal.objects.filter(idempotency_key=data.idempotency_key).first()
-        if existing is not None:
-            return IntakeResult(appeal=existing, created=False, repeat_of=existing.repeat_of)
+    """Take in an appeal from any channel. See the module docstring; retries follow
+    `minhu.core.idempotency` (a key is unique over all appeals)."""
+    existing = replay(Appeal.objects.all(), data.idempotency_key or None)
+    if existing is not None:
+        return IntakeResult(appeal=existing, created=False, repeat_of=existing.repeat_of)
     data = validate_intake(data)
-    try:
-        with transaction.atomic():
-            place = locate(data)
-            repeat = find_repeat(data, place.unit, place.household) if data.kind != Kind.SUGGESTION else None
-            appeal = Appeal(
-                idempotency_key=data.idempotency_key or None,
-                kind=data.kind,
-                channel=data.channel,
-                category=data.category,  # not None after validate_intake
-                description=data.description,
-                unit=place.unit,
-                street=place.street,
-                village=place.village,
-                district=place.district,
-                household=data.household or place.household,
-                address=data.address,
-                lat=data.lat,
-                long=data.long,
-                caller_name="" if data.anonymous else data.caller_name.strip(),
-                caller_phone="" if data.anonymous else data.caller_phone,
-                anonymous=data.anonymous,
-                caller=data.caller if data.caller is not None and data.caller.is_authenticated else None,
-                recorded_by=actor
-                if actor is not None and getattr(actor, "is_authenticated", False)
-                else None,
-                repeat_of=repeat,
-                state=State.MERGED if repeat else State.SUBMITTED,
-                closed_at=timezone.now() if repeat else None,
-            )
-            appeal.full_clean(
-                exclude=["tracking_code", "unit", "district", "household", "caller", "recorded_by"]
-            )
-            appeal.save()
-            for photo in data.photos:
-                Attachment.objects.create(appeal=appeal, role=Attachment.Role.SUBMISSION, image=photo)
-            event_record(
+    found: dict[str, Appeal | None] = {}
+
+    def create() -> Appeal:
+        place = locate(data)
+        repeat = find_repeat(data, place.unit, place.household) if data.kind != Kind.SUGGESTION else None
+        found["repeat"] = repeat
+        appeal = Appeal(
+            idempotency_key=data.idempotency_key,
+            kind=data.kind,
+            channel=data.channel,
+            category=data.category,  # not None after validate_intake
+            description=data.description,
+            unit=place.unit,
+            street=place.street,
+            village=place.village,
+            district=place.district,
+            household=data.household or place.household,
+            address=data.address,
+            lat=data.lat,
+            long=data.long,
+            caller_name="" if data.anonymous else data.caller_name.strip(),
+            caller_phone="" if data.anonymous else data.caller_phone,
+            anonymous=data.anonymous,
+            caller=data.caller if data.caller is not None and data.caller.is_authenticated else None,
+            recorded_by=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+            repeat_of=repeat,
+            state=State.MERGED if repeat else State.SUBMITTED,
+            closed_at=timezone.now() if repeat else None,
+        )
+        # The key's uniqueness is the database's (create_once answers a race with the winner).
+        appeal.full_clean(
+            exclude=[
+                "tracking_code",
+                "idempotency_key",
+                "unit",
+                "district",
+                "household",
+                "caller",
+                "recorded_by",
+            ]
+        )
+        appeal.save()
+        for photo in data.photos:
+            Attachment.objects.create(appeal=appeal, role=Attachment.Role.SUBMISSION, image=photo)
+        event_record(
+            actor=actor,
+            actor_label=None if actor is not None else "resident",
+            verb="appeal.repeat" if repeat else "appeal.submit",
+            target=appeal,
+            after={
+                "state": appeal.state,
+                "channel": appeal.channel,
+                "kind": appeal.kind,
+                "category": appeal.category.code,
+                "repeat_of": repeat.tracking_code if repeat else None,
+            },
+        )
+        # The first dispatch is the rules' (or the matter names its handler), not the recording actor's.
+        if repeat is None and data.handler is not None:
+            appeal_dispatch_routed(appeal=appeal, handler=data.handler, actor=actor)
+        elif repeat is None and (choice := choose(appeal)) is not None:
+            appeal_dispatch_routed(
+                appeal=appeal,
+                handler=choice.handler,
+                department=choice.department,
                 actor=actor,
-                actor_label=None if actor is not None else "resident",
-                verb="appeal.repeat" if repeat else "appeal.submit",
-                target=appeal,
-                after={
-                    "state": appeal.state,
-                    "channel": appeal.channel,
-                    "kind": appeal.kind,
-                    "category": appeal.category.code,
-                    "repeat_of": repeat.tracking_code if repeat else None,
-                },
+                note=choice.note,
             )
-            if repeat is None and data.handler is not None:
-                appeal_dispatch(appeal=appeal, handler=data.handler, actor=actor)
-            elif repeat is None and (choice := choose(appeal)) is not None:
-                appeal_dispatch(
-                    appeal=appeal,
-                    handler=choice.handler,
-                    department=choice.department,
-                    actor=actor,
-                    note=choice.note,
-                )
-    except IntegrityError:
-        # The same idempotency key raced us from another request: answer with the one that won.
-        if data.idempotency_key:
-            winner = Appeal.objects.filter(idempotency_key=data.idempotency_key).first()
-            if winner is not None:
-                return IntakeResult(appeal=winner, created=False, repeat_of=winner.repeat_of)
-        raise
+        return appeal
+
+    appeal, created = create_once(Appeal.objects.all(), data.idempotency_key, create)
+    if not created:  # the same key raced us from another request: answer with the one that won
+        return IntakeResult(appeal=appeal, created=False, repeat_of=appeal.repeat_of)
     appeal.refresh_from_db()
-    return IntakeResult(appeal=appeal, created=True, repeat_of=repeat)
+    return IntakeResult(appeal=appeal, created=True, repeat_of=found["repeat"])

@@ -1,6 +1,14 @@
-"""The only functions that change appeals. Each transition checks its predicate, claims the row with a
-conditional UPDATE on `version` (so of two simultaneous actions exactly one wins and the other gets
-`Conflict`), and writes one event in the same transaction."""
+"""The only functions that change appeals after intake, and the rules of who may change them.
+
+Each transition first checks the actor's right (`may_act`, `may_rate`: `NotAllowed`, a PermissionDenied, or
+a ValidationError naming the field), then the appeal's predicate (`Appeal.answerable_on_spot`, the states an
+action is allowed from: `InvalidTransition`), claims the row with a conditional UPDATE on `version` (so of two
+simultaneous actions exactly one wins and the other gets `Conflict`), and writes one event in the same
+transaction. A refused action changes nothing and writes nothing. `actor=None` is the trusted system (the
+escalation sweep, the routing rules, commands and tests acting as it): no right is checked for it.
+
+The staff pages, their one-tap buttons, the JSON API and Open311 all come here, so they cannot disagree
+about who may do what."""
 
 from __future__ import annotations
 
@@ -14,10 +22,33 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minhu.appeals.models import OPEN_STATES, Appeal, Category, PeriodUnit, Satisfaction, State
+from minhu.accounts.roles import Role
+from minhu.appeals.models import (
+    NOT_ANSWERABLE_ON_SPOT,
+    OPEN_STATES,
+    Appeal,
+    Category,
+    PeriodUnit,
+    Satisfaction,
+    State,
+)
+from minhu.appeals.selectors import appeals_visible_to
 from minhu.appeals.services.escalation import rewatch
 from minhu.core.services import event_record
 from minhu.core.workdays import WorkCalendar, work_calendar
+
+# Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
+DISPATCH_ROLES = frozenset({Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF})
+HANDLER_ACTIONS = ("respond", "start", "resolve", "return")
+DISPATCHER_ACTIONS = ("dispatch", "answer")
+ACTIONS = (*HANDLER_ACTIONS, *DISPATCHER_ACTIONS, "transfer")
+
+
+class NotAllowed(PermissionDenied):
+    """The actor may not take this action on this appeal (whatever its state)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(_("You may not %(action)s this appeal.") % {"action": action})
 
 
 class InvalidTransition(ValidationError):
@@ -29,6 +60,63 @@ class Conflict(Exception):
 
     def __init__(self) -> None:
         super().__init__(_("Someone else acted on this appeal just now. Reload it to see what changed."))
+
+
+def may_dispatch(user: Any) -> bool:
+    """A dispatcher: village cadres, street and district staff, administrators."""
+    return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
+
+
+def may_act(appeal: Appeal, user: Any, action: str) -> bool:
+    """The actor's right to take `action` (one of ACTIONS) on an appeal they see, not the state's: the
+    handler responds, starts, resolves and returns; dispatchers dispatch and answer on the spot, as does
+    whoever recorded the appeal; the handler and dispatchers may transfer. The services also require a
+    dispatcher's appeal to be in their scope (`appeals_visible_to`)."""
+    if action in HANDLER_ACTIONS:
+        return bool(appeal.handler_id is not None and appeal.handler_id == user.pk)
+    if action == "answer" and appeal.recorded_by_id is not None and appeal.recorded_by_id == user.pk:
+        return True  # whoever took the call (a grid member on foot too) answers it during the call
+    if action in DISPATCHER_ACTIONS:
+        return may_dispatch(user)
+    if action == "transfer":
+        return bool(appeal.handler_id == user.pk or may_dispatch(user))
+    return False
+
+
+def actions_for(appeal: Appeal, user: Any) -> list[str]:
+    """What `user` may try now on an appeal they see: their rights on an open appeal, and answering on the
+    spot only for a consultation (the state may still refuse an action listed)."""
+    if not appeal.is_open:
+        return []
+    return [a for a in ACTIONS if may_act(appeal, user, a) and (a != "answer" or appeal.answerable_on_spot)]
+
+
+def _authorise(appeal: Appeal, actor: Any, action: str) -> None:
+    """Raise NotAllowed unless `actor` (None: the trusted system) may take `action` on `appeal`: their right
+    (`may_act`) and, for a dispatcher who is not its handler, the appeal within their scope."""
+    if actor is None:
+        return
+    if not getattr(actor, "is_authenticated", False) or not may_act(appeal, actor, action):
+        raise NotAllowed(action)
+    if appeal.handler_id != actor.pk and not appeals_visible_to(actor).filter(pk=appeal.pk).exists():
+        raise NotAllowed(action)
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def may_rate(appeal: Appeal, actor: Any, phone_tail: str | None) -> bool:
+    """Only the caller rates: the caller's own login, or whoever gives the last four digits of the phone
+    given with the matter (`phone_tail`, from the tracking page: the tracking code alone is not enough, as
+    Open311 lists codes publicly). An appeal given without a phone can be rated with its code alone.
+    `actor=None` without a `phone_tail` is the trusted system."""
+    if actor is not None and appeal.caller_id is not None and appeal.caller_id == actor.pk:
+        return True
+    if phone_tail is None:
+        return actor is None
+    phone = _digits(appeal.caller_phone)
+    return not phone or phone_tail.strip() == phone[-4:]
 
 
 def deadlines_for(
@@ -98,7 +186,20 @@ def _transition(
 def appeal_dispatch(
     *, appeal: Appeal, handler: Any, actor: Any, department: str = "", note: str = ""
 ) -> Appeal:
-    """Send the appeal to its handler (a person, or a department) and start its deadlines."""
+    """A dispatcher sends the appeal to its handler (a person, or a department) and starts its deadlines.
+    Refused (NotAllowed) unless the actor is a dispatcher in whose scope the appeal lies."""
+    _authorise(appeal, actor, "dispatch")
+    return appeal_dispatch_routed(
+        appeal=appeal, handler=handler, actor=actor, department=department, note=note
+    )
+
+
+def appeal_dispatch_routed(
+    *, appeal: Appeal, handler: Any, actor: Any, department: str = "", note: str = ""
+) -> Appeal:
+    """The intake's first dispatch, to whom the routing rules chose (or the handler the matter names): the
+    rules decided, not the actor who recorded the matter, so no right of theirs is checked; the event still
+    names them."""
     now = timezone.now()
     response_due, resolution_due, exact = deadlines_for(appeal.category, now)
     return _transition(
@@ -120,7 +221,8 @@ def appeal_dispatch(
 
 
 def appeal_respond(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
-    """First contact with the caller has been made (即呼即应)."""
+    """First contact with the caller has been made (即呼即应). The handler's action."""
+    _authorise(appeal, actor, "respond")
     return _transition(
         appeal=appeal,
         allowed=[State.DISPATCHED],
@@ -133,6 +235,8 @@ def appeal_respond(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
 
 
 def appeal_start(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
+    """The handler starts working on it. The handler's action."""
+    _authorise(appeal, actor, "start")
     return _transition(
         appeal=appeal,
         allowed=[State.RESPONDED],
@@ -144,7 +248,8 @@ def appeal_start(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
 
 
 def appeal_resolve(*, appeal: Appeal, result: str, actor: Any) -> Appeal:
-    """The handler reports the result; the caller is asked to confirm and rate it."""
+    """The handler reports the result; the caller is asked to confirm and rate it. The handler's action."""
+    _authorise(appeal, actor, "resolve")
     result = result.strip()
     if not result:
         raise ValidationError({"result": _("Say what was done.")})
@@ -164,7 +269,8 @@ def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Any, note: str 
     """The appeal was part of a shared matter (a problem on the problem list) that has been solved and struck
     off: from wherever it stands in handling it is resolved with that result, and the caller is asked to
     confirm and rate it like any other. Appeals already resolved, closed or linked as repeats are left
-    alone (returns them unchanged)."""
+    alone (returns them unchanged). The right is the problem's: its service (`problem_close`) checks who
+    strikes it off; no appeal right of the actor's is checked here."""
     result = result.strip()
     if not result:
         raise ValidationError({"result": _("Say what was done.")})
@@ -188,13 +294,26 @@ def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Any, note: str 
 
 
 def appeal_rate(
-    *, appeal: Appeal, resolved_ok: bool, satisfaction: str, comment: str = "", actor: Any = None
+    *,
+    appeal: Appeal,
+    resolved_ok: bool,
+    satisfaction: str,
+    comment: str = "",
+    actor: Any = None,
+    phone_tail: str | None = None,
 ) -> Appeal:
     """The caller's verdict. Resolved and (basically) satisfied closes the appeal out (销号); otherwise it is
     reopened to its handler with fresh deadlines and counted as a reopen — up to
     `settings.APPEALS_MAX_REOPENS` times, after which the verdict is recorded as it is and the appeal closed
     (the dissatisfaction counts against the rates instead of reopening for ever). A caller without a login
-    is recorded as "caller"."""
+    is recorded as "caller".
+
+    Only the caller rates (`may_rate`): their login, or `phone_tail` (the tracking page's proof); refused
+    with a ValidationError naming `phone_tail` otherwise."""
+    if not may_rate(appeal, actor, phone_tail):
+        raise ValidationError(
+            {"phone_tail": _("The last four digits do not match the phone given with this matter.")}
+        )
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied you are.")})
     if len(comment) > 1000:
@@ -248,7 +367,12 @@ def appeal_rate(
 
 
 def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Any) -> Appeal:
-    """A consultation answered at once closes at once."""
+    """A consultation answered at once closes at once: a dispatcher's action. Only a consultation (咨询) can
+    be answered on the spot (`Appeal.answerable_on_spot`): any other kind closed at once would count as
+    responded to and resolved in time with nothing done, inflating the rates; refused naming `kind`."""
+    _authorise(appeal, actor, "answer")
+    if not appeal.answerable_on_spot:
+        raise ValidationError({"kind": ValidationError(NOT_ANSWERABLE_ON_SPOT, code="not_answerable")})
     answer = answer.strip()
     if not answer:
         raise ValidationError({"result": _("Give the answer.")})
@@ -264,7 +388,9 @@ def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Any) -> Appeal:
 
 
 def appeal_return(*, appeal: Appeal, reason: str, actor: Any) -> Appeal:
-    """The handler objects to a wrong dispatch (objection review): back to the dispatcher, counted."""
+    """The handler objects to a wrong dispatch (objection review): back to the dispatcher, counted. The
+    handler's action."""
+    _authorise(appeal, actor, "return")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this is not yours to handle.")})
     return _transition(
@@ -279,7 +405,9 @@ def appeal_return(*, appeal: Appeal, reason: str, actor: Any) -> Appeal:
 
 
 def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Any) -> Appeal:
-    """Hand the appeal to another handler, keeping its deadlines; counted so ping-pong shows."""
+    """Hand the appeal to another handler, keeping its deadlines; counted so ping-pong shows. The handler's
+    or a dispatcher's action."""
+    _authorise(appeal, actor, "transfer")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why it is transferred.")})
     return _transition(
@@ -305,11 +433,16 @@ def appeals_export_callers(*, actor: Any, rows: int, filters: dict[str, Any]) ->
 
 
 __all__ = [
+    "ACTIONS",
+    "DISPATCH_ROLES",
     "OPEN_STATES",
     "Conflict",
     "InvalidTransition",
+    "NotAllowed",
+    "actions_for",
     "appeal_answer_on_spot",
     "appeal_dispatch",
+    "appeal_dispatch_routed",
     "appeal_rate",
     "appeal_resolve",
     "appeal_respond",
@@ -318,4 +451,7 @@ __all__ = [
     "appeal_transfer",
     "appeals_export_callers",
     "deadlines_for",
+    "may_act",
+    "may_dispatch",
+    "may_rate",
 ]

@@ -285,3 +285,49 @@ def test_a_huge_offset_is_refused_naming_it(client: Any, staffed: Any, bob: Any)
         assert r.status_code == 400, path
         assert r.json()["errors"][0]["field"] == "offset", path
     assert client.get("/api/v1/appeals", {"offset": 1_000_000_000}, **bearer(bob)).json()["items"] == []
+
+
+def test_a_bad_idempotency_key_is_refused_naming_the_header(
+    client: Any, staffed: Any, bob: Any, ordinary: Any
+) -> None:
+    r = file_one(client, bearer(bob), staffed.hh_a1.pk, key="two words")
+    assert r.status_code == 400, r.content
+    assert [e["field"] for e in r.json()["errors"]] == ["Idempotency-Key"]
+    assert not Appeal.objects.exists()
+
+
+def test_only_a_consultation_is_answered_on_the_spot(
+    client: Any, staffed: Any, bob: Any, ordinary: Any
+) -> None:
+    # A complaint answered "on the spot" would close at once and count as responded and resolved in time,
+    # inflating the three rates: the API refuses it as the record form does, naming the field.
+    auth = bearer(bob)
+    code = file_one(client, auth, staffed.hh_a1.pk, kind="complaint").json()["tracking_code"]
+    before = Appeal.objects.get(tracking_code=code)
+    events = Event.objects.count()
+    r = client.post(
+        f"/api/v1/appeals/{code}/answer", {"result": "已解释"}, content_type="application/json", **auth
+    )
+    assert r.status_code == 400, r.content
+    assert [e["field"] for e in r.json()["errors"]] == ["kind"]
+    after = Appeal.objects.get(tracking_code=code)
+    assert (after.state, after.version, after.closed_at, after.result) == (
+        before.state,
+        before.version,
+        None,
+        "",
+    )
+    assert Event.objects.count() == events
+    assert "answer" not in client.get(f"/api/v1/appeals/{code}", **auth).json()["actions"]
+    # a consultation is answered and closed
+    consult = file_one(client, auth, staffed.hh_a2.pk, kind="consult", description="低保怎么申请？")
+    consult_code = consult.json()["tracking_code"]
+    assert "answer" in client.get(f"/api/v1/appeals/{consult_code}", **auth).json()["actions"]
+    ok = client.post(
+        f"/api/v1/appeals/{consult_code}/answer",
+        {"result": "到社区服务站办理"},
+        content_type="application/json",
+        **auth,
+    )
+    assert ok.status_code == 200, ok.content
+    assert ok.json()["state"] == State.CLOSED

@@ -198,6 +198,21 @@ def test_consultation_answered_during_the_call_closes_at_once(
     assert appeal.result == "社保卡在社区服务站办理"
 
 
+def test_a_grid_member_answers_a_consultation_they_record_but_not_a_complaint(
+    client: Client, staffed: Tree, ordinary: Category, carol: User
+) -> None:
+    client.force_login(carol)  # a grid member: records and answers during the call, dispatches nothing
+    refused = _record(client, category=ordinary.pk, address="马耳山村", answered="已经解释过了", key="k-c")
+    assert refused.status_code == 400
+    assert "answered" in refused.context["form"].errors
+    assert not Appeal.objects.exists()
+    _record(
+        client, category=ordinary.pk, kind="consult", address="马耳山村", answered="社保卡在社区服务站办理"
+    )
+    appeal = Appeal.objects.get()
+    assert (appeal.state, appeal.recorded_by) == (State.CLOSED, carol)
+
+
 def test_a_repeat_is_linked_and_the_caller_told_its_progress(
     client: Client, staffed: Tree, ordinary: Category, alice: User
 ) -> None:

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from minhu.appeals.models import Appeal, Attachment, Category, State
-from minhu.appeals.services import IntakeData, appeal_submit
+from minhu.appeals.services import IntakeData, appeal_submit, intake
 from minhu.core.models import Event
 
 
@@ -95,6 +95,24 @@ def test_retry_with_the_same_key_returns_the_first_appeal(ordinary: Category) ->
     assert (first.created, second.created) == (True, False)
     assert second.appeal.pk == first.appeal.pk
     assert Appeal.objects.count() == 1
+
+
+def test_a_retry_racing_the_first_gets_the_first_appeal(ordinary: Category, monkeypatch: Any) -> None:
+    # Two requests with the same key both pass the lookup before either has saved: the unique key refuses
+    # the second, which answers with the first's appeal instead of an error, and leaves nothing of its own.
+    first = appeal_submit(data=data(ordinary, idempotency_key="form-race"))
+    events = Event.objects.count()
+    monkeypatch.setattr(intake, "replay", lambda qs, key: None)  # the lookup ran before the first saved
+    second = appeal_submit(data=data(ordinary, idempotency_key="form-race"))
+    assert (second.created, second.appeal.pk) == (False, first.appeal.pk)
+    assert Appeal.objects.count() == 1
+    assert Event.objects.count() == events
+
+
+@pytest.mark.parametrize("key", ["has space", "x" * 101])
+def test_a_bad_key_is_refused_naming_it(ordinary: Category, key: str) -> None:
+    assert "idempotency_key" in errors_of(data(ordinary, idempotency_key=key))
+    assert not Appeal.objects.exists()
 
 
 def test_anonymous_appeal_keeps_no_contact(ordinary: Category) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from minhu.accounts.models import User
@@ -18,6 +19,8 @@ from minhu.appeals.services import (
     Conflict,
     IntakeData,
     InvalidTransition,
+    NotAllowed,
+    actions_for,
     appeal_answer_on_spot,
     appeal_dispatch,
     appeal_rate,
@@ -26,6 +29,7 @@ from minhu.appeals.services import (
     appeal_return,
     appeal_start,
     appeal_submit,
+    appeal_transfer,
     deadlines_for,
 )
 from minhu.core.models import Event
@@ -90,7 +94,9 @@ def test_dissatisfaction_reopens_with_fresh_deadlines(ordinary: Category, carol:
 def test_invalid_move_is_refused_and_changes_nothing(ordinary: Category, carol: User) -> None:
     appeal = submit(ordinary)
     before = verbs(appeal)
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition):  # the state refuses, even the trusted system
+        appeal_resolve(appeal=appeal, result="x", actor=None)
+    with pytest.raises(NotAllowed):  # and before the state, the actor's right: carol is not its handler
         appeal_resolve(appeal=appeal, result="x", actor=carol)
     appeal.refresh_from_db()
     assert (appeal.state, appeal.version) == (State.SUBMITTED, 0)
@@ -112,7 +118,7 @@ def test_a_stale_copy_gets_a_conflict(ordinary: Category, carol: User, bob: User
     stale = Appeal.objects.get(pk=appeal.pk)
     appeal_respond(appeal=appeal, actor=carol)
     with pytest.raises(Conflict):
-        appeal_return(appeal=stale, reason="不归我管", actor=bob)
+        appeal_return(appeal=stale, reason="不归我管", actor=carol)
     stale.refresh_from_db()
     assert (stale.state, stale.return_count) == (State.RESPONDED, 0)
 
@@ -152,7 +158,7 @@ def test_two_simultaneous_transitions_exactly_one_wins(ordinary: Category, carol
 
     threads = [
         threading.Thread(target=act, args=(carol, "respond")),
-        threading.Thread(target=act, args=(bob, "return")),
+        threading.Thread(target=act, args=(carol, "return")),
     ]
     for t in threads:
         t.start()
@@ -191,7 +197,8 @@ def test_dissatisfaction_reopens_at_most_the_configured_times(
 
 def test_a_return_clears_the_department(ordinary: Category, carol: User) -> None:
     appeal = appeal_dispatch(appeal=submit(ordinary), handler=None, department="供电公司", actor=None)
-    appeal = appeal_return(appeal=appeal, reason="不是供电问题", actor=carol)
+    # a department has no login: its objection is recorded by the trusted system
+    appeal = appeal_return(appeal=appeal, reason="不是供电问题", actor=None)
     assert (appeal.state, appeal.department) == (State.SUBMITTED, "")
 
 
@@ -205,3 +212,98 @@ def test_a_resolved_appeal_waiting_for_its_rating_is_not_flagged(ordinary: Categ
     reopened = appeal_rate(appeal=appeal, resolved_ok=False, satisfaction=Satisfaction.NOT)
     assert reopened.response_due_at is not None
     assert flag(reopened, reopened.response_due_at + timedelta(hours=1)) == "overdue"
+
+
+# --- the rights, checked by the services themselves (pages, htmx, the API and commands all come here) ---
+
+
+def snapshot(appeal: Appeal) -> tuple[Any, ...]:
+    a = Appeal.objects.get(pk=appeal.pk)
+    return (a.state, a.version, a.handler_id, a.result, a.closed_at, Event.objects.count())
+
+
+def test_only_a_consultation_is_answered_on_the_spot_whoever_asks(
+    ordinary: Category, alice: User, staffed: Any
+) -> None:
+    complaint = submit(ordinary)
+    before = snapshot(complaint)
+    for actor in (alice, None):  # a dispatcher, and even the trusted system
+        with pytest.raises(ValidationError) as refused:
+            appeal_answer_on_spot(appeal=complaint, answer="已解释", actor=actor)
+        assert list(refused.value.message_dict) == ["kind"]
+    assert snapshot(complaint) == before
+    assert "answer" not in actions_for(complaint, alice)
+    consult = submit(ordinary, kind="consult", address="泮江翡翠城 5 栋")
+    assert "answer" in actions_for(consult, alice)
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "allowed"),
+    [
+        ("carol", "respond", True),  # the handler
+        ("bob", "respond", False),  # a dispatcher is not the handler
+        ("dave", "respond", False),  # a resident
+        ("bob", "transfer", True),  # a dispatcher of the appeal's village
+        ("carol", "transfer", True),  # the handler
+        ("dave", "transfer", False),
+        ("bob", "answer", True),  # refused for its kind below, not for the right
+        ("carol", "answer", False),
+    ],
+)
+def test_who_may_act_is_the_services_rule(
+    staffed: Any, ordinary: Category, who: str, action: str, allowed: bool, request: Any
+) -> None:
+    actor = request.getfixturevalue(who)
+    carol = request.getfixturevalue("carol")
+    appeal = submit(ordinary, household=staffed.hh_a1, address="")
+    assert appeal.handler == carol  # routed to the household's party member
+    before = snapshot(appeal)
+    calls = {
+        "respond": lambda: appeal_respond(appeal=appeal, actor=actor),
+        "transfer": lambda: appeal_transfer(appeal=appeal, to=carol, reason="换人", actor=actor),
+        "answer": lambda: appeal_answer_on_spot(appeal=appeal, answer="已解释", actor=actor),
+    }
+    if allowed and action == "answer":  # the right passed; a complaint's kind did not
+        with pytest.raises(ValidationError) as refused:
+            calls[action]()
+        assert list(refused.value.message_dict) == ["kind"]
+        assert snapshot(appeal) == before
+    elif allowed:
+        calls[action]()
+    else:
+        with pytest.raises(NotAllowed):
+            calls[action]()
+        assert snapshot(appeal) == before
+
+
+def test_a_dispatcher_acts_only_within_their_scope(staffed: Any, ordinary: Category, bob: User) -> None:
+    # village B has nobody answering: the appeal waits for a dispatcher; bob is village A's
+    appeal = submit(ordinary, household=staffed.hh_b1, address="")
+    assert (appeal.state, appeal.handler) == (State.SUBMITTED, None)
+    before = snapshot(appeal)
+    with pytest.raises(NotAllowed):
+        appeal_dispatch(appeal=appeal, handler=bob, actor=bob)
+    assert snapshot(appeal) == before
+
+
+def test_only_the_caller_rates(ordinary: Category, carol: User, dave: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary, caller=dave), handler=carol, actor=None)
+    appeal = appeal_resolve(appeal=appeal_respond(appeal=appeal, actor=carol), result="好了", actor=carol)
+    before = snapshot(appeal)
+    verdict: dict[str, Any] = {"resolved_ok": True, "satisfaction": Satisfaction.SATISFIED}
+    for actor, tail in ((carol, None), (carol, "0000"), (None, ""), (None, "8001")):
+        with pytest.raises(ValidationError) as refused:
+            appeal_rate(appeal=appeal, actor=actor, phone_tail=tail, **verdict)
+        assert list(refused.value.message_dict) == ["phone_tail"]
+    assert snapshot(appeal) == before
+    # the caller's own login, or the last four digits of the phone given (13812348000)
+    assert appeal_rate(appeal=appeal, actor=dave, **verdict).state == State.CLOSED
+
+
+def test_the_tracking_pages_proof_is_the_phones_last_four_digits(ordinary: Category, carol: User) -> None:
+    appeal = appeal_dispatch(appeal=submit(ordinary), handler=carol, actor=None)
+    appeal = appeal_resolve(appeal=appeal_respond(appeal=appeal, actor=carol), result="好了", actor=carol)
+    rated = appeal_rate(
+        appeal=appeal, actor=None, phone_tail="8000", resolved_ok=True, satisfaction=Satisfaction.BASIC
+    )
+    assert rated.state == State.CLOSED

@@ -245,3 +245,87 @@ def test_login_required(client: Client, db: Any) -> None:
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert "login" in response["Location"]
+
+
+# --- one selector behind the page, the export and the API; one definition of overdue -----------------
+
+
+def _api_codes(client: Client, user: Any, params: dict[str, Any]) -> set[str]:
+    from minhu.accounts.models import Scope
+    from minhu.accounts.services import token_issue
+
+    _token, plain = token_issue(user=user, name="list", scopes=[Scope.APPEALS_READ], actor=None)
+    r = client.get("/api/v1/appeals", {**params, "limit": 100}, HTTP_AUTHORIZATION=f"Bearer {plain}")
+    assert r.status_code == 200, r.content
+    return {x["tracking_code"] for x in r.json()["items"]}
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("page", "api"),
+    [
+        ({}, {}),
+        ({"state": "closed"}, {"state": "closed"}),
+        ({"kind": "consult"}, {"kind": "consult"}),
+        ({"channel": "hotline"}, {"channel": "hotline"}),
+        ({"category": "t02"}, {"category": "Z92"}),
+        ({"unit": "village_b"}, {"unit": "village_b"}),
+        (
+            {"from": "2026-02-27", "to": "2026-02-28"},
+            {"submitted_after": "2026-02-27T00:00:00+08:00", "submitted_before": "2026-03-01T00:00:00+08:00"},
+        ),
+        ({"overdue": "on"}, {"overdue": "true"}),
+        ({"state": "closed", "unit": "village_b"}, {"state": "closed", "unit": "village_b"}),
+    ],
+)
+def test_the_same_filter_gives_the_same_rows_on_page_export_and_api(
+    world: World, client: Client, page: dict[str, str], api: dict[str, str]
+) -> None:
+    for params in (page, api):
+        if params.get("unit"):
+            params["unit"] = str(getattr(world.tree, params["unit"]).pk)
+    if page.get("category"):
+        page["category"] = str(world.t02.pk)
+    client.force_login(world.alice)
+    on_page = codes(client.get(URL, page))
+    exported = {r[0] for r in xlsx_rows(client.get(URL, {**page, "format": "xlsx"}))[1:]}
+    assert on_page  # every case selects something
+    assert on_page == exported == _api_codes(client, world.alice, api)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_overdue_means_the_same_on_every_screen(world: World, client: Client) -> None:
+    from minhu.appeals.selectors import workbench_for
+    from minhu.appeals.stats import Period, unit_stats
+    from minhu.appeals.tests.statsworld import T0, make_appeal
+
+    tree, H = world.tree, timedelta(hours=1)
+    # resolved in time, its deadline passed while it waits for the caller's rating: not overdue
+    waiting = make_appeal(
+        world.t01, 30, tree.village_b, street=tree.street, village=tree.village_b, state="resolved",
+        dispatched_at=T0, response_due_at=T0 + 24 * H, responded_at=T0 + H, resolved_at=T0 + 2 * H,
+        resolution_due_at=T0 + 72 * H, handler=world.alice,
+    )  # fmt: skip
+    # in progress past its resolution deadline, with the handler: overdue
+    late = make_appeal(
+        world.t01, 31, tree.village_b, street=tree.street, village=tree.village_b, state="in_progress",
+        dispatched_at=T0, response_due_at=T0 + 24 * H, responded_at=T0 + H,
+        resolution_due_at=T0 + 72 * H, handler=world.alice,
+    )  # fmt: skip
+    overdue = n(3) | {late.tracking_code}  # #3: dispatched, not contacted in time
+    assert set(Appeal.objects.overdue().values_list("tracking_code", flat=True)) == overdue
+    assert (waiting.is_overdue(), late.is_overdue()) == (False, True)
+    client.force_login(world.alice)
+    assert codes(client.get(URL, {"overdue": "on"})) == overdue
+    assert _api_codes(client, world.alice, {"overdue": "true"}) == overdue
+    rest = {world.appeals[i].tracking_code for i in (1, 2, 4, 5, 10, 20)} | {waiting.tracking_code}
+    assert _api_codes(client, world.alice, {"overdue": "false"}) == rest
+    rows = xlsx_rows(client.get(URL, {"format": "xlsx"}))
+    column = list(rows[0]).index("Overdue")
+    assert {r[0] for r in rows[1:] if r[column] == "yes"} == overdue
+    assert unit_stats(world.alice, unit=tree.street, period=Period.month(2026, 3)).overdue == len(overdue)
+    bench = workbench_for(world.alice)
+    assert {a.tracking_code: a.flag for a in bench.mine} == {  # type: ignore[attr-defined]
+        late.tracking_code: "overdue",
+        waiting.tracking_code: "",
+    }

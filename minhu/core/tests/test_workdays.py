@@ -127,3 +127,26 @@ def test_working_days_between(db: None) -> None:
 def test_period_must_be_positive(db: None) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         work_calendar().add_working_days(at(2026, 3, 2), 0)
+
+
+def test_roll_forward_keeps_a_working_day_and_moves_a_rest_day(db: None) -> None:
+    cal = work_calendar()
+    assert cal.roll_forward(date(2026, 2, 13)) == date(2026, 2, 13)  # a Friday, working
+    assert cal.roll_forward(date(2026, 2, 14)) == date(2026, 2, 14)  # a make-up working Saturday
+    assert cal.roll_forward(date(2026, 2, 15)) == date(2026, 2, 24)  # the Spring Festival: after it
+    assert cal.roll_forward(date(2026, 3, 7)) == date(2026, 3, 9)  # an ordinary Saturday: Monday
+
+
+def test_end_of_day_is_the_last_second_in_the_calendars_zone(db: None) -> None:
+    cal = work_calendar()
+    end = cal.end_of_day(date(2026, 3, 7))  # a rest day too: the end of the day itself, not rolled
+    assert end == end_of(2026, 3, 7)
+    assert end.astimezone(UTC) == datetime(2026, 3, 7, 15, 59, 59, tzinfo=UTC)
+
+
+def test_a_deadline_date_on_a_rest_day_ends_with_the_next_working_day(db: None, alice: User) -> None:
+    # Civil Code art. 203 for a deadline given as a date (a meeting's decision), as add_days does
+    calendar_day_set(day=date(2026, 3, 9), kind=CalendarDay.Kind.HOLIDAY, name="停工", actor=alice)
+    cal = work_calendar()
+    assert cal.end_of_day(cal.roll_forward(date(2026, 3, 7))) == end_of(2026, 3, 10)
+    assert cal.add_days(at(2026, 3, 4), 3).at == end_of(2026, 3, 10)

@@ -372,3 +372,26 @@ def test_a_failing_closer_leaves_the_item_decided(
     item.refresh_from_db()
     assert item.state == AgendaItem.State.DECIDED
     assert "meeting.item_close" not in verbs(item)
+
+
+def test_a_retried_create_racing_the_first_returns_the_first_meeting(
+    staffed: Tree, bob: User, monkeypatch: Any
+) -> None:
+    from minhu.meetings import services
+
+    kw: dict[str, Any] = {"by": bob, "unit": staffed.village_a, "title": "会议", "starts_at": starts()}
+    first = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k-race")
+    monkeypatch.setattr(services, "replay", lambda qs, key: None)  # both passed the lookup at once
+    again = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k-race")
+    assert again.pk == first.pk
+    assert (Meeting.objects.count(), Attendance.objects.count()) == (1, 3)
+    assert Event.objects.filter(verb="meeting.create").count() == 1
+
+
+def test_a_bad_key_is_refused_naming_it(staffed: Tree, bob: User) -> None:
+    with pytest.raises(ValidationError) as exc:
+        meeting_create(
+            by=bob, unit=staffed.village_a, title="会议", starts_at=starts(), idempotency_key="two words"
+        )
+    assert set(exc.value.message_dict) == {"idempotency_key"}
+    assert not Meeting.objects.exists()

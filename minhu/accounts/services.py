@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, token_hash
 from minhu.accounts.roles import Role
@@ -149,3 +150,24 @@ def token_authenticate(plain: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def totp_device_start(*, user: Any) -> TOTPDevice:
+    """The user's unconfirmed device (created once; shown as a QR code until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        event_record(actor=user, verb="auth.2fa_device_created", target=user)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
+    """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
+    ok = bool(device.verify_token(token.strip()))
+    if ok:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
+    return ok

@@ -13,6 +13,7 @@ Everything public is importable from `minhu.appeals.services`.
 
 from __future__ import annotations
 
+from minhu.appeals.services.catalogue import CATEGORY_FIELDS, category_create, category_update
 from minhu.appeals.services.intake import (
     IntakeData,
     IntakeResult,
@@ -39,6 +40,7 @@ from minhu.appeals.services.lifecycle import (
 )
 
 __all__ = [
+    "CATEGORY_FIELDS",
     "OPEN_STATES",
     "Conflict",
     "IntakeData",
@@ -55,6 +57,8 @@ __all__ = [
     "appeal_submit",
     "appeal_transfer",
     "appeals_export_callers",
+    "category_create",
+    "category_update",
     "deadlines_for",
     "find_repeat",
     "validate_intake",

@@ -5,6 +5,10 @@ Adding a user is `user_create`; on the change page the profile is `user_update`,
 services do not change is shown read-only: the user name (events keep the name an actor used), superuser
 status (given only by `minhu createsuperuser`) and single permissions (powers come from roles). Accounts are
 deactivated, never deleted.
+
+The role groups are fixed (one per `Role`): here only what each may do in administration changes, through
+`role_set_permissions`. Second-factor devices are shown without their secrets and only removed, through
+`totp_device_remove` (the owner enrols again).
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.models import ApiToken, User
 from minhu.accounts.roles import Role
 from minhu.accounts.services import (
     PROFILE_FIELDS,
+    role_set_permissions,
     roles_check,
     token_revoke,
+    totp_device_remove,
     user_create,
     user_set_active,
     user_set_password,
@@ -217,3 +226,56 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
             token_revoke(token=token, actor=request.user)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(DjangoGroupAdmin):
+    """A role's group: its name is the role (fixed); its permissions change through the service."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # the roles are `Role`; a group of another name would be no role at all
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["name"]
+
+    def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
+        pass  # the name is read-only: nothing of the group row itself changes
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        role_set_permissions(
+            group=form.instance, permissions=form.cleaned_data["permissions"], actor=request.user
+        )
+
+
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin[TOTPDevice]):
+    """Second factors, listed without their secrets; removing one is `totp_device_remove` (recorded)."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__display_name"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]  # never the key
+    readonly_fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a device is enrolled by its owner, scanning the code
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TOTPDevice) -> None:
+        totp_device_remove(device=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
+        for device in queryset.select_related("user"):
+            totp_device_remove(device=device, actor=request.user)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -281,3 +281,42 @@ def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
         device.save(update_fields=["confirmed"])
     event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
     return ok
+
+
+@transaction.atomic
+def totp_device_remove(*, device: TOTPDevice, actor: Any) -> None:
+    """Remove a second-factor device (its owner lost the phone): they enrol again at their next login.
+    Records `auth.2fa_device_removed` on the owner."""
+    owner = device.user
+    was_confirmed = bool(device.confirmed)
+    device.delete()
+    event_record(
+        actor=actor, verb="auth.2fa_device_removed", target=owner, before={"confirmed": was_confirmed}
+    )
+
+
+def _permission_names(permissions: Iterable[Permission]) -> list[str]:
+    return sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions)
+
+
+@transaction.atomic
+def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Any) -> Group:
+    """Replace what a role may do in administration (its group's permissions; a role's work elsewhere is
+    decided by the role itself). Records `role.permissions` with before and after as `app.codename`;
+    setting the same permissions records nothing."""
+    wanted = list(permissions)
+    before = _permission_names(group.permissions.select_related("content_type"))
+    after = _permission_names(
+        Permission.objects.filter(pk__in=[p.pk for p in wanted]).select_related("content_type")
+    )
+    if before == after:
+        return group
+    group.permissions.set(wanted)
+    event_record(
+        actor=actor,
+        verb="role.permissions",
+        target=group,
+        before={"permissions": before},
+        after={"permissions": after},
+    )
+    return group

@@ -230,3 +230,49 @@ def test_user_update_refuses_what_is_not_profile(alice: User) -> None:
     make_persona("bob")
     alice.refresh_from_db()
     assert alice.is_superuser is False
+
+
+def test_a_roles_permissions_change_through_role_set_permissions(admin_client: Client, root: User) -> None:
+    from django.contrib.auth.models import Permission
+
+    group, _created = Group.objects.get_or_create(name=Role.AUDITOR.value)
+    view_event = Permission.objects.get(content_type__app_label="core", codename="view_event")
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    response = admin_client.post(url, {"name": "administrator", "permissions": [view_event.pk]})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    group.refresh_from_db()
+    assert (group.name, list(group.permissions.all())) == ("auditor", [view_event])  # the name is the role
+    event = Event.objects.get(verb="role.permissions")
+    assert (event.actor, event.before, event.after) == (
+        root,
+        {"permissions": []},
+        {"permissions": ["core.view_event"]},
+    )
+
+
+def test_role_groups_cannot_be_added_or_deleted_in_administration(admin_client: Client) -> None:
+    group, _created = Group.objects.get_or_create(name=Role.AUDITOR.value)
+    assert admin_client.post(reverse("admin:auth_group_add"), {"name": "superpowers"}).status_code == 403
+    delete = reverse("admin:auth_group_delete", args=[group.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert not Group.objects.filter(name="superpowers").exists()
+    assert Group.objects.filter(pk=group.pk).exists()
+
+
+def test_second_factors_are_shown_without_secrets_and_only_removed_through_the_service(
+    admin_client: Client, root: User, alice: User
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=alice, name="authenticator", confirmed=True)
+    url = reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert admin_client.post(url, {"user": root.pk, "name": "mine", "confirmed": "on"}).status_code == 403
+    assert admin_client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+    delete = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()
+    event = Event.objects.get(verb="auth.2fa_device_removed")
+    assert (event.actor, event.target_id, event.before) == (root, str(alice.pk), {"confirmed": True})

@@ -297,33 +297,65 @@ def test_the_allowlist_is_not_stale() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
+    ("where", "source", "expected"),
     [
         # another app's model through its manager
-        ("from minhu.core.models import Event\nEvent.objects.create(verb='x')\n", ["create() on core.Event"]),
-        # a queryset update, aliased import, module import
         (
+            "grid",
+            "from minhu.core.models import Event\nEvent.objects.create(verb='x')\n",
+            ["create() on core.Event"],
+        ),
+        # a queryset update through a module import; a relative import
+        (
+            "grid",
             "from minhu.appeals import models as m\n"
             "def f():\n    m.Appeal.objects.filter(pk=1).update(state='x')\n",
             ["update() on appeals.Appeal"],
         ),
-        # an instance: from a get, a loop, a parameter
         (
+            "grid",
+            "from ..core.models import Event as E\nE.objects.bulk_create([])\n",
+            ["bulk_create() on core.Event"],
+        ),
+        # an instance: from a get, a loop, a parameter, get_or_create's pair
+        (
+            "grid",
             "from minhu.appeals.models import Appeal\n"
             "def f(a: Appeal) -> None:\n    a.save()\n"
             "def g() -> None:\n    b = Appeal.objects.get(pk=1)\n    b.delete()\n"
-            "def h() -> None:\n    for c in Appeal.objects.all():\n        c.save(update_fields=['state'])\n",
-            ["save() on appeals.Appeal", "delete() on appeals.Appeal", "save() on appeals.Appeal"],
+            "def h() -> None:\n    for c in Appeal.objects.all():\n        c.save(update_fields=['state'])\n"
+            "def i() -> None:\n    d, _ = Appeal.objects.get_or_create(pk=1)\n    d.save()\n",
+            [
+                "save() on appeals.Appeal",
+                "delete() on appeals.Appeal",
+                "save() on appeals.Appeal",
+                "get_or_create() on appeals.Appeal",
+                "save() on appeals.Appeal",
+            ],
         ),
-        # reads and writes of non-models are not writes
+        # reads, and writes of things that are not models, are not writes
         (
+            "grid",
             "from minhu.appeals.models import Appeal\n"
             "def f(form):\n    Appeal.objects.filter(pk=1).exists()\n    form.save()\n"
             "    d = {}\n    d.update(a=1)\n",
             [],
         ),
+        # an app's own models: allowed in general, not for appeals outside its services
+        ("grid", "from minhu.grid.models import Unit\nUnit.objects.filter(pk=1).delete()\n", []),
+        (
+            "appeals",
+            "from minhu.appeals.models import Appeal\nAppeal.objects.filter(pk=1).update(state='x')\n",
+            ["update() on appeals.Appeal"],
+        ),
+        (
+            "appeals/services",
+            "from minhu.appeals.models import Appeal\nfrom minhu.core.models import Event\n"
+            "Appeal.objects.filter(pk=1).update(state='x')\nEvent.objects.create()\n",
+            [],
+        ),
     ],
 )
-def test_the_scan_sees_writes(source: str, expected: list[str]) -> None:
-    planted = ROOT / "minhu" / "grid" / "planted.py"  # read as if it were there; nothing is written
+def test_the_scan_sees_writes(where: str, source: str, expected: list[str]) -> None:
+    planted = ROOT / "minhu" / where / "planted.py"  # read as if it were there; nothing is written
     assert [f"{w.call}() on {w.model}" for w in violations(planted, source)] == expected

@@ -263,27 +263,6 @@ def token_authenticate(plain: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def totp_device_start(*, user: Any) -> TOTPDevice:
-    """The user's unconfirmed device (created once; shown as a QR code until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-        event_record(actor=user, verb="auth.2fa_device_created", target=user)
-    return device
-
-
-@transaction.atomic
-def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
-    """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
-    ok = bool(device.verify_token(token.strip()))
-    if ok:
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-    event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
-    return ok
-
-
-@transaction.atomic
 def totp_device_remove(*, device: TOTPDevice, actor: Any) -> None:
     """Remove a second-factor device (its owner lost the phone): they enrol again at their next login.
     Records `auth.2fa_device_removed` on the owner."""

@@ -1,13 +1,11 @@
-"""Two factors for administrators (等保 2.0 level-3 practice): a TOTP device from any authenticator app.
-
-Who needs one, and checking a code; enrolling a device (which writes) is `totp_device_start` and
-`totp_device_confirm` in `minhu.accounts.services`."""
+"""Two factors for administrators (等保 2.0 level-3 practice): a TOTP device from any authenticator app."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.roles import Role
@@ -22,6 +20,27 @@ def requires_second_factor(user: Any) -> bool:
 
 def confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@transaction.atomic
+def totp_device_start(*, user: Any) -> TOTPDevice:
+    """The user's unconfirmed device (created once; shown as a QR code until confirmed)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        event_record(actor=user, verb="auth.2fa_device_created", target=user)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Any) -> bool:
+    """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
+    ok = bool(device.verify_token(token.strip()))
+    if ok:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
+    return ok
 
 
 def totp_verify(*, user: Any, token: str) -> TOTPDevice | None:

@@ -19,8 +19,8 @@ from django_otp import login as otp_login
 
 from minhu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from minhu.accounts.models import ApiToken
-from minhu.accounts.services import token_issue, token_revoke, totp_device_confirm, totp_device_start
-from minhu.accounts.twofactor import confirmed_device, totp_verify
+from minhu.accounts.services import token_issue, token_revoke
+from minhu.accounts.twofactor import confirmed_device, totp_device_confirm, totp_device_start, totp_verify
 
 
 class LoginView(auth_views.LoginView):

@@ -168,13 +168,13 @@ class _Scanner(ast.NodeVisitor):
 
     def _rooted_model(self, node: ast.expr) -> str | None:
         """The model a receiver chain starts from: `Appeal.objects.filter(…)` → appeals.Appeal; an instance
-        variable (`appeal`) → its model."""
+        variable itself (`appeal`, not `appeal.notes` or `appeal.__dict__`) → its model."""
+        if isinstance(node, ast.Name) and self._model_of_class(node) is None:
+            return self._instance(node.id)
         while True:
             model = self._model_of_class(node)
             if model is not None:
                 return model
-            if isinstance(node, ast.Name):
-                return self._instance(node.id)
             if isinstance(node, ast.Attribute):
                 node = node.value
             elif isinstance(node, ast.Call):
@@ -342,8 +342,8 @@ def test_the_allowlist_is_not_stale() -> None:
         (
             "grid",
             "from minhu.appeals.models import Appeal\n"
-            "def f(form):\n    Appeal.objects.filter(pk=1).exists()\n    form.save()\n"
-            "    d = {}\n    d.update(a=1)\n",
+            "def f(form, a: Appeal):\n    Appeal.objects.filter(pk=1).exists()\n    form.save()\n"
+            "    d = {}\n    d.update(a=1)\n    a.__dict__.update(d)\n",
             [],
         ),
         # an app's own models: allowed in general, not for appeals outside its services

@@ -7,15 +7,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, token_hash
 from minhu.accounts.roles import Role
+from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
 
 
@@ -27,11 +29,13 @@ def user_create(
     actor: Any,
     display_name: str = "",
     phone: str = "",
-    roles: Iterable[Role] = (),
+    roles: Iterable[Role | str] = (),
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    """Create an account whose password meets the policy, with its roles; records `user.create`."""
+    """Create an account whose password meets the policy, with its roles (`roles_check`); records
+    `user.create`."""
+    role_values = roles_check(roles)
     user = User(
         username=username,
         display_name=display_name,
@@ -43,7 +47,6 @@ def user_create(
     validate_password(password, user)
     user.set_password(password)
     user.save()
-    role_values = sorted(r.value for r in roles)
     if role_values:
         user.groups.set(_role_groups(role_values))
     event_record(
@@ -61,11 +64,32 @@ def _role_groups(names: list[str]) -> list[Group]:
     return [Group.objects.get_or_create(name=name)[0] for name in names]
 
 
+# The powers kept apart (三员分立, 等保 2.0): the one who runs the system is not the one who audits it.
+SEPARATED_ROLES = frozenset({Role.ADMINISTRATOR.value, Role.AUDITOR.value})
+
+
+def roles_check(roles: Iterable[Role | str]) -> list[str]:
+    """The role slugs, sorted, if one account may hold them together; else ValidationError (the system
+    administrator and the security auditor are different people)."""
+    values = sorted({str(r.value if isinstance(r, Role) else r) for r in roles})
+    unknown = [v for v in values if v not in Role.values]
+    if unknown:
+        raise ValidationError(_("Unknown role: %(role)s.") % {"role": ", ".join(unknown)}, code="unknown")
+    if set(values) >= SEPARATED_ROLES:
+        raise ValidationError(
+            _("The system administrator and the security auditor must be different people."),
+            code="separated",
+        )
+    return values
+
+
 @transaction.atomic
-def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
-    """Replace a user's roles; records `user.roles` with before and after."""
+def user_set_roles(*, user: User, roles: Iterable[Role | str], actor: Any) -> User:
+    """Replace a user's roles (checked by `roles_check`); records `user.roles` with before and after;
+    setting the same roles records nothing."""
+    after = roles_check(roles)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one change of roles at a time
     before = sorted(user.roles())
-    after = sorted(r.value for r in roles)
     if before == after:
         return user
     user.groups.set(_role_groups(after))
@@ -76,6 +100,93 @@ def user_set_roles(*, user: User, roles: Iterable[Role], actor: Any) -> User:
         before={"roles": before},
         after={"roles": after},
     )
+    return user
+
+
+# What `user_update` may change: the profile. Access (active, staff), roles and the password have their own
+# services; the user name is fixed (events keep the name an actor used).
+PROFILE_FIELDS = ("display_name", "phone", "first_name", "last_name", "email")
+
+
+def _shown(field: str, value: Any) -> Any:
+    return mask_phone(value) if field == "phone" else value  # the timeline keeps no full phone number
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: Any, **changes: Any) -> User:
+    """Change some of `PROFILE_FIELDS`. Validated (ValidationError, nothing written); records `user.update`
+    with what changed (the phone masked); changing nothing records nothing."""
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    if unknown:
+        raise TypeError(f"not profile fields: {', '.join(unknown)}")
+    row = User.objects.select_for_update().get(pk=user.pk)
+    changed = [f for f in PROFILE_FIELDS if f in changes and getattr(row, f) != changes[f]]
+    if not changed:
+        return row
+    before = {f: _shown(f, getattr(row, f)) for f in changed}
+    for f in changed:
+        setattr(row, f, changes[f])
+    row.full_clean(exclude=["password"])
+    row.save(update_fields=changed)
+    event_record(
+        actor=actor,
+        verb="user.update",
+        target=row,
+        before=before,
+        after={f: _shown(f, getattr(row, f)) for f in changed},
+    )
+    return row
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, actor: Any) -> User:
+    """Activate or deactivate an account (accounts with a history are deactivated, never deleted): a
+    deactivated user cannot log in and their API tokens stop working. Records `user.activate` or
+    `user.deactivate`; no change, no event. Nobody deactivates their own account."""
+    row = User.objects.select_for_update().get(pk=user.pk)
+    if row.is_active == active:
+        return row
+    if not active and actor is not None and getattr(actor, "pk", None) == row.pk:
+        raise ValidationError(_("You cannot deactivate your own account."), code="self")
+    row.is_active = active
+    row.save(update_fields=["is_active"])
+    event_record(
+        actor=actor,
+        verb="user.activate" if active else "user.deactivate",
+        target=row,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
+    return row
+
+
+@transaction.atomic
+def user_set_staff(*, user: User, staff: bool, actor: Any) -> User:
+    """Give or take away access to administration (`is_staff`; what a user may do there is still their
+    roles' and permissions'). Records `user.staff`; no change, no event."""
+    row = User.objects.select_for_update().get(pk=user.pk)
+    if row.is_staff == staff:
+        return row
+    row.is_staff = staff
+    row.save(update_fields=["is_staff"])
+    event_record(
+        actor=actor, verb="user.staff", target=row, before={"is_staff": not staff}, after={"is_staff": staff}
+    )
+    return row
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str | None, actor: Any) -> User:
+    """Set a user's password (it must meet the policy: ValidationError, nothing written), or with None turn
+    password login off. Sets it on `user` too (the caller keeps its session hash in step). Records
+    `user.password` without any trace of the password."""
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save(update_fields=["password"])
+    event_record(actor=actor, verb="user.password", target=user, after={"usable": password is not None})
     return user
 
 
@@ -149,3 +260,42 @@ def token_authenticate(plain: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def totp_device_remove(*, device: TOTPDevice, actor: Any) -> None:
+    """Remove a second-factor device (its owner lost the phone): they enrol again at their next login.
+    Records `auth.2fa_device_removed` on the owner."""
+    owner = device.user
+    was_confirmed = bool(device.confirmed)
+    device.delete()
+    event_record(
+        actor=actor, verb="auth.2fa_device_removed", target=owner, before={"confirmed": was_confirmed}
+    )
+
+
+def _permission_names(permissions: Iterable[Permission]) -> list[str]:
+    return sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions)
+
+
+@transaction.atomic
+def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Any) -> Group:
+    """Replace what a role may do in administration (its group's permissions; a role's work elsewhere is
+    decided by the role itself). Records `role.permissions` with before and after as `app.codename`;
+    setting the same permissions records nothing."""
+    wanted = list(permissions)
+    before = _permission_names(group.permissions.select_related("content_type"))
+    after = _permission_names(
+        Permission.objects.filter(pk__in=[p.pk for p in wanted]).select_related("content_type")
+    )
+    if before == after:
+        return group
+    group.permissions.set(wanted)
+    event_record(
+        actor=actor,
+        verb="role.permissions",
+        target=group,
+        before={"permissions": before},
+        after={"permissions": after},
+    )
+    return group

@@ -1,34 +1,17 @@
-"""The dispatch catalogue is configuration that staff edit (every change recorded as an event); appeals and
-their photos are read-only here — they change only through the services."""
+"""The dispatch catalogue is configuration that staff edit here, through the catalogue services
+(`category_create`, `category_update`: validated, one event each); appeals and their photos are read-only
+here — they change only through the services."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
-from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
 from minhu.appeals.models import Appeal, Attachment, Category
+from minhu.appeals.services import CATEGORY_FIELDS, category_create, category_update
 from minhu.core.admin import ReadOnlyAdminMixin
-from minhu.core.services import event_record
-
-CATEGORY_FIELDS = [
-    "code",
-    "name",
-    "name_en",
-    "group",
-    "default_kind",
-    "urgency",
-    "handling_level",
-    "department",
-    "response_hours",
-    "resolution_amount",
-    "resolution_unit",
-    "required_fields",
-    "keywords",
-    "active",
-]
 
 
 @admin.register(Category)
@@ -51,20 +34,15 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
         return False  # appeals refer to their category for ever: deactivate instead
 
     def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
-        before = model_to_dict(Category.objects.get(pk=obj.pk), CATEGORY_FIELDS) if change else None
-        super().save_model(request, obj, form, change)
-        after = model_to_dict(obj, CATEGORY_FIELDS)
-        if before is not None:
-            changed = [k for k in CATEGORY_FIELDS if before[k] != after[k]]
-            before = {k: before[k] for k in changed}
-            after = {k: after[k] for k in changed}
-        event_record(
-            actor=request.user,
-            verb="category.update" if change else "category.create",
-            target=obj,
-            before=before,
-            after=after,
-        )
+        # The form has validated; the service validates again, saves and records the event.
+        if change:
+            changes = {f: getattr(obj, f) for f in form.changed_data if f in CATEGORY_FIELDS}
+            saved = category_update(category=obj, actor=request.user, **changes)
+        else:
+            values = {f: getattr(obj, f) for f in CATEGORY_FIELDS if f not in ("code", "name")}
+            saved = category_create(code=obj.code, name=obj.name, actor=request.user, **values)
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 class AttachmentInline(admin.TabularInline[Attachment, Appeal]):

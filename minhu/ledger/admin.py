@@ -1,5 +1,9 @@
-"""Organisations and accounts are configuration; entries, vouchers and disclosures are read-only here (they
-are written only by the ledger services)."""
+"""The ledger in the back office. Entries, vouchers and disclosures are read-only (append-only, written only
+by the ledger services). Organisations and their accounts are configuration: added here through
+`organisation_create` and `account_create`; afterwards an organisation's grid unit changes through
+`organisation_link_unit` (it decides who keeps the accounts) and nothing else of either changes — the public
+address is printed on notices, and an account's class gives the direction of entries the hash chain has fixed.
+Every change is recorded."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from django.http import HttpRequest
 
 from minhu.core.admin import ReadOnlyAdminMixin
 from minhu.ledger.models import Account, Disclosure, Entry, Organisation, Voucher
-from minhu.ledger.services import organisation_link_unit
+from minhu.ledger.services import account_create, organisation_create, organisation_link_unit
 
 
 @admin.register(Organisation)
@@ -19,21 +23,52 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_select_related = ["unit"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["unit"]
+    fields = ["name", "slug", "kind", "unit"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["name", "slug", "kind"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {} if obj is not None else dict(self.prepopulated_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # entries and disclosures refer to it
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
-        # The link to a unit decides who keeps the accounts: it goes through the service (and the audit).
-        unit, relink = obj.unit, "unit" in form.changed_data
-        if relink:  # save the rest with the link as it was; the service changes the link
-            obj.unit = Organisation.objects.get(pk=obj.pk).unit if change else None
-        super().save_model(request, obj, form, change)
-        if relink:
-            obj.unit = organisation_link_unit(organisation=obj, unit=unit, actor=request.user).unit
+        if change:  # only the unit is editable: the link goes through its service (and the audit)
+            saved = organisation_link_unit(organisation=obj, unit=obj.unit, actor=request.user)
+        else:
+            saved = organisation_create(
+                name=obj.name, slug=obj.slug, kind=obj.kind, unit=obj.unit, actor=request.user
+            )
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin[Account]):
     list_display = ["organisation", "code", "name", "klass", "is_maintenance"]
     list_filter = ["organisation", "klass"]
+    fields = ["organisation", "code", "name", "klass", "is_maintenance", "programme"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # entries are posted on it: its class and code stay as they were
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        saved = account_create(
+            organisation=obj.organisation,
+            code=obj.code,
+            name=obj.name,
+            klass=obj.klass,
+            is_maintenance=obj.is_maintenance,
+            programme=obj.programme,
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
 
 
 @admin.register(Entry)

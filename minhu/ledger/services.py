@@ -546,3 +546,65 @@ def ledger_objection_raise(
                 after={"account": account_code, "appeal": result.appeal.tracking_code},
             )
     return result
+
+
+# --- who keeps a ledger, and its lines (configuration, added in administration) ---------------------------
+
+
+@transaction.atomic
+def organisation_create(
+    *, name: str, slug: str, kind: str, actor: Any, unit: Unit | None = None
+) -> Organisation:
+    """Add an organisation that keeps a ledger, linked to its grid unit (who keeps it: see
+    `organisation_link_unit`). Its public address (`slug`) is fixed from then on: it is printed on the
+    notices. Validated in full (ValidationError, nothing written); records `ledger.organisation_create`."""
+    org = Organisation(name=name.strip(), slug=slug, kind=kind, unit=unit)
+    org.full_clean()
+    org.save()
+    event_record(
+        actor=actor,
+        verb="ledger.organisation_create",
+        target=org,
+        after={"name": org.name, "slug": org.slug, "kind": org.kind, "unit": unit.code if unit else None},
+    )
+    return org
+
+
+@transaction.atomic
+def account_create(
+    *,
+    organisation: Organisation,
+    code: str,
+    name: str,
+    klass: str,
+    actor: Any,
+    is_maintenance: bool = False,
+    programme: Programme | None = None,
+) -> Account:
+    """Add a line to an organisation's accounts. It is never changed afterwards: its class gives the
+    direction of the entries posted on it, which the hash chain has fixed. Validated in full
+    (ValidationError, nothing written); records `ledger.account_create`."""
+    account = Account(
+        organisation=organisation,
+        code=code.strip(),
+        name=name.strip(),
+        klass=klass,
+        is_maintenance=is_maintenance,
+        programme=programme,
+    )
+    account.full_clean()
+    account.save()
+    event_record(
+        actor=actor,
+        verb="ledger.account_create",
+        target=account,
+        after={
+            "organisation": organisation.slug,
+            "code": account.code,
+            "name": account.name,
+            "klass": account.klass,
+            "is_maintenance": is_maintenance,
+            "programme": programme.name if programme else None,
+        },
+    )
+    return account

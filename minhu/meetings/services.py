@@ -515,3 +515,78 @@ __all__ = [
     "meeting_type_default",
     "register_subject_closer",
 ]
+
+
+# --- meeting types (back-office data, edited in administration) ------------------------------------------
+
+
+def meeting_type_parties_check(
+    parties: Sequence[str], *, meeting_type: MeetingType | None = None
+) -> list[str]:
+    """The parties as stored (names stripped, none empty, none twice: the model's invariant), else
+    ValidationError keyed "parties". For an existing type, a party that attendees of a meeting not yet
+    closed sit for cannot be dropped."""
+    if isinstance(parties, str) or not all(isinstance(p, str) for p in parties):
+        raise ValidationError({"parties": _("Give the parties as a list of names.")})
+    names = [p.strip() for p in parties]
+    if not names or any(not n for n in names):
+        raise ValidationError({"parties": _("Give each party a name.")})
+    if len(set(names)) != len(names):
+        raise ValidationError({"parties": _("Each party sits once.")})
+    if meeting_type is not None and meeting_type.pk is not None:
+        dropped = set(MeetingType.objects.get(pk=meeting_type.pk).parties) - set(names)
+        in_use = Attendance.objects.filter(
+            meeting__type_id=meeting_type.pk, party__in=dropped, meeting__in=Meeting.objects.open()
+        )
+        if dropped and in_use.exists():
+            raise ValidationError({"parties": _("Attendees of a meeting not yet closed sit for this party.")})
+    return names
+
+
+@transaction.atomic
+def meeting_type_create(*, code: str, name: str, parties: Sequence[str], actor: Any) -> MeetingType:
+    """Add a kind of meeting with the parties that sit at it. Validated in full (ValidationError, nothing
+    written); records `meeting_type.create`."""
+    mt = MeetingType(code=code.strip(), name=name.strip(), parties=meeting_type_parties_check(parties))
+    mt.full_clean()
+    mt.save()
+    event_record(
+        actor=actor,
+        verb="meeting_type.create",
+        target=mt,
+        after={"code": mt.code, "name": mt.name, "parties": mt.parties},
+    )
+    return mt
+
+
+@transaction.atomic
+def meeting_type_update(
+    *, meeting_type: MeetingType, actor: Any, name: str | None = None, parties: Sequence[str] | None = None
+) -> MeetingType:
+    """Rename a kind of meeting or change its parties (checked by `meeting_type_parties_check`); its code
+    stays (`meeting_type_default` finds the three-party type by it). Records `meeting_type.update` with what
+    changed; changing nothing records nothing."""
+    row: MeetingType = _locked(MeetingType, meeting_type.pk)
+    new_name = row.name if name is None else name.strip()
+    new_parties = (
+        list(row.parties) if parties is None else meeting_type_parties_check(parties, meeting_type=row)
+    )
+    before: dict[str, Any] = {"name": row.name, "parties": list(row.parties)}
+    after: dict[str, Any] = {"name": new_name, "parties": new_parties}
+    changed = [f for f in ("name", "parties") if before[f] != after[f]]
+    if not changed:
+        return row
+    row.name, row.parties = new_name, new_parties
+    row.full_clean()
+    row.save(update_fields=changed)
+    event_record(
+        actor=actor,
+        verb="meeting_type.update",
+        target=row,
+        before={f: before[f] for f in changed},
+        after={f: after[f] for f in changed},
+    )
+    return row
+
+
+__all__ += ["meeting_type_create", "meeting_type_parties_check", "meeting_type_update"]

@@ -5,7 +5,8 @@
 - `lifecycle`: every transition of an appeal after it is in (dispatch, respond, resolve, rate, return,
   transfer, answer on the spot), and the rights they check (`may_act`, `may_rate`, `actions_for`);
 - `escalation`: the watched deadlines of open appeals (reminders, escalation, overdue) on the core deadline
-  engine.
+  engine;
+- `catalogue`: the categories and their rules (`category_create`, `category_update`).
 
 `minhu.appeals.routing` only *chooses* (where an appeal belongs, who answers it); these modules write.
 Everything public is importable from `minhu.appeals.services`.
@@ -13,6 +14,7 @@ Everything public is importable from `minhu.appeals.services`.
 
 from __future__ import annotations
 
+from minhu.appeals.services.catalogue import CATEGORY_FIELDS, category_create, category_update
 from minhu.appeals.services.intake import (
     IntakeData,
     IntakeResult,
@@ -48,6 +50,7 @@ from minhu.appeals.services.lifecycle import (
 
 __all__ = [
     "ACTIONS",
+    "CATEGORY_FIELDS",
     "DISPATCH_ROLES",
     "OPEN_STATES",
     "Conflict",
@@ -68,6 +71,8 @@ __all__ = [
     "appeal_submit",
     "appeal_transfer",
     "appeals_export_callers",
+    "category_create",
+    "category_update",
     "deadlines_for",
     "find_repeat",
     "may_act",

@@ -104,6 +104,11 @@ def test_linking_in_the_admin_goes_through_the_service(linked: Linked, root_clie
     assert linked.unlinked.unit == linked.tree.village_b
     event = Event.objects.get(verb="ledger.organisation_link", target_id=str(linked.unlinked.pk))
     assert (event.actor.username, event.after) == ("root", {"unit": "210111001002"})  # type: ignore[union-attr]
-    refused = root_client.post(url, {"name": "x", "slug": "staff", "kind": "village"})
-    assert refused.status_code == 200  # a reserved address is refused by the form
+    # The public address is fixed once the organisation exists (printed on notices): posted, ignored.
+    assert root_client.post(url, {"name": "x", "slug": "elsewhere", "kind": "estate"}).status_code == 302
     assert Organisation.objects.get(pk=linked.unlinked.pk).slug == "laishengbao"
+    # A reserved address is refused by the add form, and nothing is made.
+    add = "/admin/ledger/organisation/add/"
+    refused = root_client.post(add, {"name": "x", "slug": "staff", "kind": "village"})
+    assert refused.status_code == 200
+    assert not Organisation.objects.filter(slug="staff").exists()

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import DatabaseError, connection
 from django.db.models import F, Q
@@ -160,7 +161,10 @@ class DeliveryReport:
 
 
 def lease_length() -> timedelta:
-    return timedelta(seconds=float(settings.OUTBOX_LEASE_SECONDS))
+    seconds = float(settings.OUTBOX_LEASE_SECONDS)
+    if seconds <= 0:
+        raise ImproperlyConfigured("MINHU_OUTBOX_LEASE_SECONDS must be positive")
+    return timedelta(seconds=seconds)
 
 
 def _claimable(now: datetime) -> Q:

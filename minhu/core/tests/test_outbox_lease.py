@@ -222,9 +222,12 @@ def test_a_sender_that_lost_its_lease_does_not_overwrite_the_new_claim(
     def stalled(key: str) -> None:
         # While the first sender waits on the gateway, its lease runs out and another worker claims the row.
         later = timezone.now() + timedelta(minutes=5)
-        Notification.objects.filter(pk=row.pk).update(
-            state="sending", claimed_at=later, lease_until=later + timedelta(seconds=30), attempts=2
-        )
+        try:
+            Notification.objects.filter(pk=row.pk).update(
+                state="sending", claimed_at=later, lease_until=later + timedelta(seconds=30), attempts=2
+            )
+        finally:
+            connection.close()  # the gateway's thread's own connection
 
     gateway.hold = stalled
     report = outbox_deliver_due()

@@ -279,6 +279,9 @@ NOTIFY_CHANNELS: dict[str, dict[str, Any]] = {
     "sms": _gateway("SMS"),
     "wechat": _gateway("WECHAT"),
 }
+# A row being sent is leased to its sender for this long, renewed while it sends; a dead sender's rows are
+# sent again once their lease has run out (docs/notifications.md).
+OUTBOX_LEASE_SECONDS = float(env("OUTBOX_LEASE_SECONDS", "30"))
 # Jobs the worker queues on a timer (one worker at a time holds the scheduler lease).
 PERIODIC_TASKS = [
     "minhu.core.tasks.deliver_notifications",

@@ -216,9 +216,12 @@ class Notification(models.Model):
     that caused it), then delivered by the worker.
 
     Invariants: `dedupe_key` is unique, so the same message is never queued twice however often the cause is
-    retried; a row is claimed for sending with a conditional UPDATE (pending → sending), so two workers never
-    send it both; failed attempts are retried with backoff until `MAX_ATTEMPTS`, then the row is `failed` and
-    shown to staff.
+    retried; a row is claimed for sending with a conditional UPDATE (pending → sending, stamped with the
+    claim's own `claimed_at` and a `lease_until` that its sender renews while it works), so exactly one
+    worker wins it; only a row whose lease has expired (its sender died) is claimed again. `attempts` counts
+    the claims and fences them: the sender finishes or renews a row only while `attempts` is still its own.
+    Failed attempts are retried with backoff until `MAX_ATTEMPTS`, then the row is `failed` and shown to
+    staff.
     """
 
     MAX_ATTEMPTS = 6
@@ -263,6 +266,12 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    lease_until = models.DateTimeField(
+        _("lease until"),
+        null=True,
+        blank=True,
+        help_text=_("a row being sent may be claimed again after this"),
+    )
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from minhu.accounts.models import User
 from minhu.core.models import Notification
-from minhu.core.outbox import BACKOFF_SECONDS, STALE_CLAIM, outbox_deliver_due, webhook_signature
+from minhu.core.outbox import BACKOFF_SECONDS, outbox_deliver_due, webhook_signature
 from minhu.core.services import notification_mark_read, notification_send
 
 
@@ -80,11 +80,12 @@ def test_webhook_delivery_is_signed_and_carries_an_idempotency_key(carol: User, 
     assert (n.state, n.attempts) == ("sent", 1)
     (call,) = gateway.received
     headers = call["headers"]
-    assert headers["Idempotency-Key"] == "appeal:1:escalated:sms"
+    assert headers["Idempotency-Key"] == str(n.pk)  # the row's id: the same on every attempt
     expected = webhook_signature("s3cret", headers["X-Minhu-Timestamp"], call["body"])
     assert headers["X-Minhu-Signature"] == expected
     payload = json.loads(call["body"])
     assert (payload["to"], payload["subject"], payload["channel"]) == ("13812348000", "诉求升级", "sms")
+    assert (payload["id"], payload["idempotency_key"]) == (n.pk, str(n.pk))
     # A second sweep sends nothing more.
     assert outbox_deliver_due().sent == 0
     assert len(gateway.received) == 1
@@ -111,8 +112,11 @@ def test_gateway_failure_is_retried_with_backoff_then_marked_failed(carol: User,
 
 def test_a_row_claimed_by_another_worker_is_skipped(carol: User, gateway: Any) -> None:
     (n,) = _sms(carol)
-    # Another worker claims the row between our listing and our claim.
-    Notification.objects.filter(pk=n.pk).update(state="sending", claimed_at=timezone.now())
+    # Another worker has claimed the row and is sending it: its lease is running.
+    now = timezone.now()
+    Notification.objects.filter(pk=n.pk).update(
+        state="sending", claimed_at=now, lease_until=now + timedelta(seconds=30), attempts=1
+    )
     report = outbox_deliver_due()
     assert (report.sent, report.skipped) == (0, 0)
     assert gateway.received == []
@@ -120,8 +124,9 @@ def test_a_row_claimed_by_another_worker_is_skipped(carol: User, gateway: Any) -
 
 def test_a_stale_claim_from_a_dead_worker_is_retried(carol: User, gateway: Any) -> None:
     (n,) = _sms(carol)
+    claimed = timezone.now() - timedelta(seconds=31)
     Notification.objects.filter(pk=n.pk).update(
-        state="sending", claimed_at=timezone.now() - STALE_CLAIM - timedelta(seconds=1), attempts=1
+        state="sending", claimed_at=claimed, lease_until=claimed + timedelta(seconds=30), attempts=1
     )
     report = outbox_deliver_due()
     assert (report.reclaimed, report.sent) == (1, 1)

@@ -331,6 +331,8 @@ OPEN311_CONTACT = env("OPEN311_CONTACT", DEFAULT_FROM_EMAIL)
 # cache: a directory under DATA_DIR, so that every server process counts against the same limit.
 API_RATE_PUBLIC = env("API_RATE_PUBLIC", "60/min")
 API_RATE_TOKEN = env("API_RATE_TOKEN", "600/min")
+# Open311 calls that carry a valid api_key count against that client's own limit instead of the public one.
+OPEN311_RATE_CLIENT = env("OPEN311_RATE_CLIENT", "600/min")
 NINJA_PAGINATION_MAX_LIMIT = 100
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -12,15 +12,18 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from ninja.throttling import SimpleRateThrottle
 
 from minhu.core.api import RateLimit
 from minhu.core.middleware import nul_field
 from minhu.open311 import forms
 from minhu.open311.formats import CONTENT_TYPES, ApiError, Many, error_response, respond, w3c
+from minhu.open311.models import Client
 from minhu.open311.selectors import (
     active_categories,
     client_for_key,
@@ -53,6 +56,29 @@ _FIELD = {
 View = Callable[..., HttpResponse]
 
 
+class ClientRateLimit(RateLimit):
+    """A call carrying a valid `api_key` counts against that client's own limit (`MINHU_OPEN311_RATE_CLIENT`
+    per client); any other against the JSON API's public one per address. A keyed program polling GET is
+    therefore never cut off by the anonymous limit."""
+
+    client: Client | None = None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        query = request.POST if request.method == "POST" else request.GET
+        self.client = client_for_key(forms.arg(query, "api_key"))
+        if self.client is None:
+            return super().allow_request(request)
+        self.cache = caches["throttle"]
+        self.rate = settings.OPEN311_RATE_CLIENT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return SimpleRateThrottle.allow_request(self, request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        if self.client is not None:
+            return f"open311:client:{self.client.pk}"
+        return super().get_cache_key(request)
+
+
 def georeport(*methods: str) -> Callable[[View], View]:
     """A GeoReport call: the format from the extension (404 unless xml or json), the allowed methods, the
     rate limit (the JSON API's public one, per client address: 429 with Retry-After), the jurisdiction_id
@@ -70,14 +96,14 @@ def georeport(*methods: str) -> Callable[[View], View]:
                     response = error_response(fmt, ApiError(405, f"use {' or '.join(methods)}"))
                     response["Allow"] = ", ".join(sorted(allowed))
                     return response
-                limit = RateLimit()
+                field = nul_field(request)
+                if field is not None:
+                    raise ApiError(400, f"{field} contains a NUL character, which is not allowed")
+                limit = ClientRateLimit()
                 if not limit.allow_request(request):
                     response = error_response(fmt, ApiError(429, "too many requests: wait and try again"))
                     response["Retry-After"] = str(max(1, int(limit.wait() or 1)))
                     return response
-                field = nul_field(request)
-                if field is not None:
-                    raise ApiError(400, f"{field} contains a NUL character, which is not allowed")
                 query = request.POST if request.method == "POST" else request.GET
                 forms.check_jurisdiction(query)
                 return view(request, fmt, **kwargs)

@@ -64,9 +64,33 @@ class IntakeResult:
     repeat_of: Appeal | None = None
 
 
+_CHINA = re.compile(r"^(?:\+|00)86-?")
+_FOREIGN = re.compile(r"^(?:\+|00)([1-9]\d{6,14})$")
+
+
+def _landline(digits: str) -> str:
+    """A mainland landline without its trunk 0 (as written after +86): 10 / 2x are two-digit area codes,
+    the rest three-digit; written back the national way, `010-12345678`, `0766-1234567`."""
+    area = 2 if digits[:1] == "1" or digits[:1] == "2" else 3
+    return f"0{digits[:area]}-{digits[area:]}"
+
+
 def validate_phone(value: str) -> str:
-    phone = re.sub(r"[\s()]", "", value or "")
-    if phone and not _PHONE.match(phone):
+    """A phone as people write it, normalised: spaces, dots and parentheses dropped; the mainland's +86 / 0086
+    prefix taken off (a mobile keeps its 11 digits, a landline gets its trunk 0 back: `+86 10 1234 5678` →
+    `010-12345678`); another country's number kept as `+` and its digits (E.164). Anything else is refused."""
+    phone = re.sub(r"[\s().]", "", value or "")
+    if not phone:
+        return ""
+    if _CHINA.match(phone):
+        digits = _CHINA.sub("", phone).replace("-", "")
+        if digits.isdigit() and re.fullmatch(r"1[3-9]\d{9}", digits):
+            phone = digits
+        elif digits.isdigit() and 9 <= len(digits) <= 11 and digits[0] != "0":
+            phone = _landline(digits)
+    elif (foreign := _FOREIGN.match(phone.replace("-", ""))) is not None:
+        return f"+{foreign.group(1)}"
+    if not _PHONE.match(phone):
         raise ValidationError(_("Enter an 11-digit mobile number or a landline such as 0766-1234567."))
     return phone
 

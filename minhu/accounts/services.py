@@ -19,6 +19,7 @@ from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, to
 from minhu.accounts.roles import Role
 from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
+from minhu.core.types import Actor
 
 
 @transaction.atomic
@@ -26,7 +27,7 @@ def user_create(
     *,
     username: str,
     password: str,
-    actor: Any,
+    actor: Actor,
     display_name: str = "",
     phone: str = "",
     roles: Iterable[Role | str] = (),
@@ -84,7 +85,7 @@ def roles_check(roles: Iterable[Role | str]) -> list[str]:
 
 
 @transaction.atomic
-def user_set_roles(*, user: User, roles: Iterable[Role | str], actor: Any) -> User:
+def user_set_roles(*, user: User, roles: Iterable[Role | str], actor: Actor) -> User:
     """Replace a user's roles (checked by `roles_check`); records `user.roles` with before and after;
     setting the same roles records nothing."""
     after = roles_check(roles)
@@ -113,7 +114,7 @@ def _shown(field: str, value: Any) -> Any:
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: Any, **changes: Any) -> User:
+def user_update(*, user: User, actor: Actor, **changes: Any) -> User:
     """Change some of `PROFILE_FIELDS`. Validated (ValidationError, nothing written); records `user.update`
     with what changed (the phone masked); changing nothing records nothing."""
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
@@ -139,7 +140,7 @@ def user_update(*, user: User, actor: Any, **changes: Any) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool, actor: Any) -> User:
+def user_set_active(*, user: User, active: bool, actor: Actor) -> User:
     """Activate or deactivate an account (accounts with a history are deactivated, never deleted): a
     deactivated user cannot log in and their API tokens stop working. Records `user.activate` or
     `user.deactivate`; no change, no event. Nobody deactivates their own account."""
@@ -161,7 +162,7 @@ def user_set_active(*, user: User, active: bool, actor: Any) -> User:
 
 
 @transaction.atomic
-def user_set_staff(*, user: User, staff: bool, actor: Any) -> User:
+def user_set_staff(*, user: User, staff: bool, actor: Actor) -> User:
     """Give or take away access to administration (`is_staff`; what a user may do there is still their
     roles' and permissions'). Records `user.staff`; no change, no event."""
     row = User.objects.select_for_update().get(pk=user.pk)
@@ -176,7 +177,7 @@ def user_set_staff(*, user: User, staff: bool, actor: Any) -> User:
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str | None, actor: Any) -> User:
+def user_set_password(*, user: User, password: str | None, actor: Actor) -> User:
     """Set a user's password (it must meet the policy: ValidationError, nothing written), or with None turn
     password login off. Sets it on `user` too (the caller keeps its session hash in step). Records
     `user.password` without any trace of the password."""
@@ -199,7 +200,7 @@ def token_issue(
     user: User,
     name: str,
     scopes: Iterable[Scope | str],
-    actor: Any,
+    actor: Actor,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Make a JSON API token for `user` with `scopes`. Returns the token row and the plaintext, which is
@@ -232,7 +233,7 @@ def token_issue(
     return token, plain
 
 
-def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
+def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     """Revoke a token: from now on it is refused (401). Revoking a revoked token raises ValidationError."""
     with transaction.atomic():
         done = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
@@ -263,7 +264,7 @@ def token_authenticate(plain: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def totp_device_remove(*, device: TOTPDevice, actor: Any) -> None:
+def totp_device_remove(*, device: TOTPDevice, actor: Actor) -> None:
     """Remove a second-factor device (its owner lost the phone): they enrol again at their next login.
     Records `auth.2fa_device_removed` on the owner."""
     owner = device.user
@@ -279,7 +280,7 @@ def _permission_names(permissions: Iterable[Permission]) -> list[str]:
 
 
 @transaction.atomic
-def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Any) -> Group:
+def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Actor) -> Group:
     """Replace what a role may do in administration (its group's permissions; a role's work elsewhere is
     decided by the role itself). Records `role.permissions` with before and after as `app.codename`;
     setting the same permissions records nothing."""

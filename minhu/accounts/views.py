@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from base64 import b32encode
 from datetime import timedelta
-from typing import Any
 
 import segno
 from django.conf import settings
@@ -78,7 +77,7 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's own JSON API tokens: issue one (its plaintext shown once, here) and revoke."""
-    user: Any = request.user
+    user = login_of(request.user)
     form = ApiTokenForm(request.POST or None)
     issued = ""
     if request.method == "POST" and "revoke" in request.POST:

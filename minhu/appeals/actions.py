@@ -30,6 +30,7 @@ from minhu.appeals.services import (
     may_act,
     may_dispatch,
 )
+from minhu.core.types import Actor
 
 
 def candidates(appeal: Appeal, user: Any) -> list[Any]:
@@ -50,7 +51,7 @@ def _form_errors(form: forms.Form) -> ValidationError:
     return ValidationError({name: list(errs) for name, errs in form.errors.items()})
 
 
-def appeal_act(*, appeal: Appeal, actor: Any, action: str, data: Mapping[str, Any]) -> Appeal:
+def appeal_act(*, appeal: Appeal, actor: Actor, action: str, data: Mapping[str, Any]) -> Appeal:
     """Take `action` on `appeal` as `actor` with the input in `data` (note, result, reason, handler,
     department, to; version: the version the actor saw — acting on a changed appeal is a Conflict).
 

@@ -337,7 +337,7 @@ def can_export_callers(user: Any) -> bool:
     """Who may take callers' full names and phones out in an export (and only when they ask, which is
     recorded): administrators, and cadres of village level and above — the roles that may reveal a
     resident's contact data in the grid. Everyone else gets them masked."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     return bool(user.is_superuser) or bool(user.roles() & {r.value for r in REVEAL_ROLES})
 

@@ -25,6 +25,7 @@ from minhu.core.models import (
     NotificationPreference,
 )
 from minhu.core.selectors import undelivered_scope_q
+from minhu.core.types import Actor, Login
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
 
 def event_record(
     *,
-    actor: Any,
+    actor: Actor,
     verb: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
@@ -79,7 +80,7 @@ def heartbeat_beat(*, name: str) -> Heartbeat:
 
 
 @transaction.atomic
-def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Any) -> CalendarDay:
+def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Actor) -> CalendarDay:
     """Mark `day` as a holiday or a make-up working day (replacing any earlier entry for it)."""
     existing = CalendarDay.objects.select_for_update().filter(date=day).first()
     before = {"kind": existing.kind, "name": existing.name} if existing else {}
@@ -94,7 +95,7 @@ def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Any) -> Cal
 
 
 @transaction.atomic
-def calendar_day_clear(*, day: date, actor: Any) -> None:
+def calendar_day_clear(*, day: date, actor: Actor) -> None:
     """Remove the entry for `day`: it follows the shipped schedule (or Monday–Friday) again."""
     entry = CalendarDay.objects.select_for_update().filter(date=day).first()
     if entry is None:
@@ -109,7 +110,7 @@ def calendar_day_clear(*, day: date, actor: Any) -> None:
 
 
 @transaction.atomic
-def calendar_year_mark_entered(*, year: int, actor: Any, note: str = "") -> CalendarYear:
+def calendar_year_mark_entered(*, year: int, actor: Actor, note: str = "") -> CalendarYear:
     """Declare that `year`'s holidays and make-up days have all been entered."""
     entry, created = CalendarYear.objects.get_or_create(year=year, defaults={"note": note})
     if created:
@@ -248,7 +249,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def notification_retry(*, notification_id: int, actor: Any) -> bool:
+def notification_retry(*, notification_id: int, actor: Login) -> bool:
     """Give a failed message another round of attempts (staff, from the failures page). Recorded. Refused
     (PermissionDenied) for a message outside what the actor may see (`undelivered_scope_q`)."""
     visible = undelivered_scope_q(actor)

@@ -188,7 +188,9 @@ def notification_send(
     return created
 
 
-def notification_preference_set(*, user: Any, digest: bool, digest_hour: int = 18) -> NotificationPreference:
+def notification_preference_set(
+    *, user: Login, digest: bool, digest_hour: int = 18
+) -> NotificationPreference:
     """Choose a daily digest (at `digest_hour`, local time) or one message per event. Recorded."""
     if not 0 <= digest_hour <= 23:
         raise ValidationError({"digest_hour": _("An hour from 0 to 23.")})
@@ -272,7 +274,7 @@ def notification_retry(*, notification_id: int, actor: Login) -> bool:
     return bool(n)
 
 
-def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:
+def notification_mark_read(*, user: Login, ids: list[int] | None = None) -> int:
     """Mark the user's in-app notifications read (all of them when `ids` is None). Returns how many."""
     qs = Notification.objects.inbox(user).unread()
     if ids is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,11 +24,15 @@ from django.utils.translation import gettext as _
 
 from minhu.core.idempotency import create_once, key_clean, replay
 from minhu.core.services import event_record, notification_send
-from minhu.core.types import Actor
+from minhu.core.types import Actor, Login
 from minhu.core.workdays import work_calendar
 from minhu.meetings.escalation import rewatch
 from minhu.meetings.models import THREE_PARTIES, ActionItem, AgendaItem, Attendance, Meeting, MeetingType
 from minhu.meetings.selectors import may_manage
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
+    from minhu.grid.models import Unit
 
 # What closing an item means for its subject, by model label ("problems.problem"): registered by the app
 # that owns the subject in its AppConfig.ready(), so that meetings depends on no such app.
@@ -57,7 +61,7 @@ class Attendee(NamedTuple):
     party: str
     name: str
     role: str = ""
-    user: Any = None
+    user: User | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,8 @@ class ActionSpec:
     due: date | None = None
 
 
-def _require(user: Any, unit: Any) -> None:
-    if not may_manage(user, unit):
+def _require(actor: Login, unit: Unit) -> None:
+    if not may_manage(actor, unit):
         raise PermissionDenied
 
 
@@ -85,7 +89,7 @@ def _meeting_url(meeting_id: int) -> str:
 
 def meeting_create(
     *,
-    actor: Actor,
+    actor: Login,
     unit: Any,
     title: str,
     starts_at: datetime,
@@ -163,9 +167,9 @@ def meeting_create(
     return meeting
 
 
-def attendance_sign_in(*, attendance: Attendance, actor: Actor) -> Attendance:
+def attendance_sign_in(*, attendance: Attendance, actor: Login) -> Attendance:
     """Tick an attendee as present: by a manager at the door, or by the attendee's own login."""
-    if attendance.user_id is None or attendance.user_id != getattr(actor, "pk", None):
+    if attendance.user_id is None or attendance.user_id != actor.pk:
         _require(actor, attendance.meeting.unit)
     with transaction.atomic():
         row = _locked(Attendance, attendance.pk)
@@ -188,7 +192,7 @@ def attendance_sign_in(*, attendance: Attendance, actor: Actor) -> Attendance:
 def agenda_item_add(
     *,
     meeting: Meeting,
-    actor: Actor,
+    actor: Login,
     title: str,
     subject: models.Model | None = None,
     idempotency_key: str | None = None,
@@ -243,7 +247,7 @@ def agenda_item_add(
     return item
 
 
-def meeting_hold(*, meeting: Meeting, actor: Actor, minutes: str = "") -> Meeting:
+def meeting_hold(*, meeting: Meeting, actor: Login, minutes: str = "") -> Meeting:
     """Record that the planned meeting sat (at least one attendee signed in); `minutes` is free text."""
     _require(actor, meeting.unit)
     with transaction.atomic():
@@ -260,7 +264,7 @@ def meeting_hold(*, meeting: Meeting, actor: Actor, minutes: str = "") -> Meetin
     return m  # type: ignore[no-any-return]
 
 
-def meeting_close(*, meeting: Meeting, actor: Actor) -> Meeting:
+def meeting_close(*, meeting: Meeting, actor: Login) -> Meeting:
     """Close a held meeting once every item on its agenda has been closed out."""
     _require(actor, meeting.unit)
     with transaction.atomic():
@@ -287,7 +291,7 @@ def due_at(deadline: date) -> datetime:
 def agenda_item_decide(
     *,
     item: AgendaItem,
-    actor: Actor,
+    actor: Login,
     solution: str,
     owner_role: str,
     deadline: date,
@@ -390,10 +394,10 @@ def agenda_item_decide(
     return row  # type: ignore[no-any-return]
 
 
-def action_done(*, action: ActionItem, actor: Actor, result: str) -> ActionItem:
+def action_done(*, action: ActionItem, actor: Login, result: str) -> ActionItem:
     """The owner (or a manager) reports the action done; it waits for verification, and the sweep stops
     watching it. The meeting's convener is told."""
-    if action.owner_id is None or action.owner_id != getattr(actor, "pk", None):
+    if action.owner_id is None or action.owner_id != actor.pk:
         _require(actor, action.item.meeting.unit)
     result = result.strip()
     if not result:
@@ -414,7 +418,7 @@ def action_done(*, action: ActionItem, actor: Actor, result: str) -> ActionItem:
             after={"state": "done", "result": result},
         )
         meeting = row.item.meeting
-        if meeting.convener_id != getattr(actor, "pk", None):
+        if meeting.convener_id != actor.pk:
             notification_send(
                 recipient=meeting.convener,
                 kind="meeting.action",
@@ -426,11 +430,11 @@ def action_done(*, action: ActionItem, actor: Actor, result: str) -> ActionItem:
     return row  # type: ignore[no-any-return]
 
 
-def action_verify(*, action: ActionItem, actor: Actor, accept: bool = True, note: str = "") -> ActionItem:
+def action_verify(*, action: ActionItem, actor: Login, accept: bool = True, note: str = "") -> ActionItem:
     """A manager checks the result on the spot: accepted, the action is verified; refused (say what is
     missing), it is open again and watched again from now. The owner may not verify their own action."""
     _require(actor, action.item.meeting.unit)
-    if action.owner_id is not None and action.owner_id == getattr(actor, "pk", None):
+    if action.owner_id is not None and action.owner_id == actor.pk:
         raise ValidationError({"state": _("The owner of an action cannot verify it.")})
     note = note.strip()
     if not accept and not note:
@@ -472,7 +476,7 @@ def action_verify(*, action: ActionItem, actor: Actor, accept: bool = True, note
     return row  # type: ignore[no-any-return]
 
 
-def agenda_item_close(*, item: AgendaItem, actor: Actor, note: str = "") -> AgendaItem:
+def agenda_item_close(*, item: AgendaItem, actor: Login, note: str = "") -> AgendaItem:
     """Close out (销号) a decided item once every one of its actions is done and verified. What that means
     for its subject (for a problem: its callers told and asked to rate) is done by the subject's registered
     closer, `closer(item, subject, actor)`, in the same transaction: if it raises, nothing is closed."""

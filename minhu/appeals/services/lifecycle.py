@@ -35,7 +35,7 @@ from minhu.appeals.models import (
 from minhu.appeals.selectors import appeals_visible_to
 from minhu.appeals.services.escalation import rewatch
 from minhu.core.services import event_record
-from minhu.core.types import Actor
+from minhu.core.types import Actor, Login, Viewer
 from minhu.core.workdays import WorkCalendar, work_calendar
 
 # Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
@@ -63,12 +63,14 @@ class Conflict(Exception):
         super().__init__(_("Someone else acted on this appeal just now. Reload it to see what changed."))
 
 
-def may_dispatch(user: Any) -> bool:
+def may_dispatch(user: Viewer) -> bool:
     """A dispatcher: village cadres, street and district staff, administrators."""
+    if not user.is_authenticated:
+        return False
     return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
 
 
-def may_act(appeal: Appeal, user: Any, action: str) -> bool:
+def may_act(appeal: Appeal, user: Viewer, action: str) -> bool:
     """The actor's right to take `action` (one of ACTIONS) on an appeal they see, not the state's: the
     handler responds, starts, resolves and returns; dispatchers dispatch and answer on the spot, as does
     whoever recorded the appeal; the handler and dispatchers may transfer. The services also require a
@@ -84,7 +86,7 @@ def may_act(appeal: Appeal, user: Any, action: str) -> bool:
     return False
 
 
-def actions_for(appeal: Appeal, user: Any) -> list[str]:
+def actions_for(appeal: Appeal, user: Viewer) -> list[str]:
     """What `user` may try now on an appeal they see: their rights on an open appeal, and answering on the
     spot only for a consultation (the state may still refuse an action listed)."""
     if not appeal.is_open:
@@ -422,7 +424,7 @@ def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Actor) -> Ap
     )
 
 
-def appeals_export_callers(*, actor: Actor, rows: int, filters: dict[str, Any]) -> None:
+def appeals_export_callers(*, actor: Login, rows: int, filters: dict[str, Any]) -> None:
     """Allow and record an export of callers' full names and phones (`appeal.export_callers`): every full
     view of personal data is recorded (docs/security.md), with the filters that select the rows and their
     number. Refused (PermissionDenied, nothing recorded) unless `stats.can_export_callers(actor)`."""

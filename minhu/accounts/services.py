@@ -17,9 +17,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, token_hash
 from minhu.accounts.roles import Role
+from minhu.accounts.twofactor import confirmed_device
 from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
-from minhu.core.types import Actor
+from minhu.core.types import Actor, Login
 
 
 @transaction.atomic
@@ -261,6 +262,37 @@ def token_authenticate(plain: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def totp_device_start(*, actor: Login) -> TOTPDevice:
+    """The actor's own unconfirmed device (created once, recorded as `auth.2fa_device_created`; shown as a QR
+    code until confirmed)."""
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=actor, name="authenticator", confirmed=False)
+        event_record(actor=actor, verb="auth.2fa_device_created", target=actor)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Login) -> bool:
+    """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
+    ok = bool(device.verify_token(token.strip()))
+    if ok:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
+    return ok
+
+
+def totp_verify(*, actor: Login, token: str) -> TOTPDevice | None:
+    """The actor's confirmed device if it accepts `token`, or None; every attempt is recorded (and throttled
+    by the device: each failure doubles the wait before the next attempt)."""
+    device = confirmed_device(actor)
+    ok = device is not None and device.verify_is_allowed()[0] and bool(device.verify_token(token.strip()))
+    event_record(actor=actor, verb="auth.2fa_ok" if ok else "auth.2fa_failed", target=actor)
+    return device if ok else None
 
 
 @transaction.atomic

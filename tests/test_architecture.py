@@ -56,11 +56,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "`minhu bench` makes appeals overdue in its own benchmark database in one UPDATE before timing the "
         "sweep; never run on a deployment's data (like minhu/bench/synth.py, which builds those databases)"
     ),
-    # TODO(issue 15): move totp_device_start and totp_device_confirm into minhu/accounts/services.py once
-    # the typed-actor change of twofactor.py (another helper's) has landed, and drop this line.
-    ("minhu/accounts/twofactor.py", "otp_totp.TOTPDevice"): (
-        "a debt: enrolling a second factor writes django-otp's device outside accounts' services"
-    ),
     ("minhu/insights/management/commands/insights_bench.py", "accounts.User"): (
         "a benchmark command that makes its two logins in a benchmark database, without a password"
     ),

@@ -68,7 +68,7 @@ def _action(request: pytest.FixtureRequest) -> Due:
     bob, carol = request.getfixturevalue("bob"), request.getfixturevalue("carol")
     with time_machine.travel(T0, tick=False):
         meeting = meeting_create(
-            by=bob,
+            actor=bob,
             unit=grid.village_a,
             title="马耳山村三方联席会议",
             place="村党群服务站",

@@ -226,7 +226,7 @@ TITLES = ("楼道灯不亮", "垃圾清运不及时", "电动车充电难", "缺
 def _problems(tree: Tree, bob: User, appeals: list[Appeal]) -> list[Problem]:
     return [
         problem_create(
-            by=bob,
+            actor=bob,
             unit=tree.village_a,
             title=title,
             description=f"{title}，多户反映",
@@ -240,7 +240,7 @@ def _meetings(tree: Tree, bob: User, carol: User, problems: list[Problem]) -> Me
     """Three meetings of village A; the first has every problem on its agenda, decided, with actions."""
     meetings = [
         meeting_create(
-            by=bob,
+            actor=bob,
             unit=tree.village_a,
             title=f"马耳山村三方联席会议（第{n}次）",
             place="村党群服务站",
@@ -250,14 +250,14 @@ def _meetings(tree: Tree, bob: User, carol: User, problems: list[Problem]) -> Me
         for n in range(1, MEETINGS + 1)
     ]
     for problem in problems:
-        agenda_item_add(meeting=meetings[0], by=bob, title=problem.title, subject=problem)
+        agenda_item_add(meeting=meetings[0], actor=bob, title=problem.title, subject=problem)
     for attendance in meetings[0].attendance.all():
-        attendance_sign_in(attendance=attendance, by=bob)
-    meeting_hold(meeting=meetings[0], by=bob, minutes="三方到会，逐项议定")
+        attendance_sign_in(attendance=attendance, actor=bob)
+    meeting_hold(meeting=meetings[0], actor=bob, minutes="三方到会，逐项议定")
     for item in meetings[0].items.all():
         agenda_item_decide(
             item=item,
-            by=bob,
+            actor=bob,
             solution=f"{item.title}：物业限期整改",
             owner_role="物业党支部",
             owner=carol,

@@ -43,6 +43,7 @@ from minhu.accounts.services import (
     user_set_staff,
     user_update,
 )
+from minhu.core.types import Actor, login_of
 
 
 def _roles_field() -> forms.MultipleChoiceField:
@@ -88,7 +89,7 @@ class UserChangeAdminForm(UserChangeForm):  # type: ignore[type-arg]
 class PasswordViaServiceForm(AdminPasswordChangeForm):  # type: ignore[type-arg]
     """The admin's password page, saved by `user_set_password` as `actor` (set per request)."""
 
-    actor: Any = None
+    actor: Actor = None
 
     def save(self, commit: bool = True) -> Any:
         usable = self.cleaned_data["set_usable_password"]
@@ -153,7 +154,7 @@ class UserAdmin(DjangoUserAdmin[User]):
             saved = user_create(
                 username=data["username"],
                 password=data["password1"],
-                actor=request.user,
+                actor=login_of(request.user),
                 display_name=data.get("display_name", ""),
                 phone=data.get("phone", ""),
                 roles=data.get("roles") or [],
@@ -165,13 +166,13 @@ class UserAdmin(DjangoUserAdmin[User]):
         changed = set(form.changed_data)
         profile = {f: data[f] for f in PROFILE_FIELDS if f in changed}
         if profile:
-            user_update(user=obj, actor=request.user, **profile)
+            user_update(user=obj, actor=login_of(request.user), **profile)
         if "is_active" in changed:
-            user_set_active(user=obj, active=bool(data["is_active"]), actor=request.user)
+            user_set_active(user=obj, active=bool(data["is_active"]), actor=login_of(request.user))
         if "is_staff" in changed:
-            user_set_staff(user=obj, staff=bool(data["is_staff"]), actor=request.user)
+            user_set_staff(user=obj, staff=bool(data["is_staff"]), actor=login_of(request.user))
         if "roles" in changed:
-            user_set_roles(user=obj, roles=data["roles"], actor=request.user)
+            user_set_roles(user=obj, roles=data["roles"], actor=login_of(request.user))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         pass  # no relation is edited here: the roles went through user_set_roles in save_model
@@ -225,7 +226,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset.filter(revoked_at__isnull=True):
-            token_revoke(token=token, actor=request.user)
+            token_revoke(token=token, actor=login_of(request.user))
 
 
 admin.site.unregister(Group)
@@ -249,7 +250,7 @@ class RoleGroupAdmin(DjangoGroupAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         role_set_permissions(
-            group=form.instance, permissions=form.cleaned_data["permissions"], actor=request.user
+            group=form.instance, permissions=form.cleaned_data["permissions"], actor=login_of(request.user)
         )
 
 
@@ -274,8 +275,8 @@ class TOTPDeviceAdmin(admin.ModelAdmin[TOTPDevice]):
         return False
 
     def delete_model(self, request: HttpRequest, obj: TOTPDevice) -> None:
-        totp_device_remove(device=obj, actor=request.user)
+        totp_device_remove(device=obj, actor=login_of(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TOTPDevice]) -> None:
         for device in queryset.select_related("user"):
-            totp_device_remove(device=device, actor=request.user)
+            totp_device_remove(device=device, actor=login_of(request.user))

@@ -17,8 +17,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minhu.accounts.models import TOKEN_PREFIX_LENGTH, ApiToken, Scope, User, token_hash
 from minhu.accounts.roles import Role
+from minhu.accounts.twofactor import confirmed_device
 from minhu.core.masking import mask_phone
 from minhu.core.services import event_record
+from minhu.core.types import Actor, Login
 
 
 @transaction.atomic
@@ -26,7 +28,7 @@ def user_create(
     *,
     username: str,
     password: str,
-    actor: Any,
+    actor: Actor,
     display_name: str = "",
     phone: str = "",
     roles: Iterable[Role | str] = (),
@@ -84,7 +86,7 @@ def roles_check(roles: Iterable[Role | str]) -> list[str]:
 
 
 @transaction.atomic
-def user_set_roles(*, user: User, roles: Iterable[Role | str], actor: Any) -> User:
+def user_set_roles(*, user: User, roles: Iterable[Role | str], actor: Actor) -> User:
     """Replace a user's roles (checked by `roles_check`); records `user.roles` with before and after;
     setting the same roles records nothing."""
     after = roles_check(roles)
@@ -113,7 +115,7 @@ def _shown(field: str, value: Any) -> Any:
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: Any, **changes: Any) -> User:
+def user_update(*, user: User, actor: Actor, **changes: Any) -> User:
     """Change some of `PROFILE_FIELDS`. Validated (ValidationError, nothing written); records `user.update`
     with what changed (the phone masked); changing nothing records nothing."""
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
@@ -139,7 +141,7 @@ def user_update(*, user: User, actor: Any, **changes: Any) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, active: bool, actor: Any) -> User:
+def user_set_active(*, user: User, active: bool, actor: Actor) -> User:
     """Activate or deactivate an account (accounts with a history are deactivated, never deleted): a
     deactivated user cannot log in and their API tokens stop working. Records `user.activate` or
     `user.deactivate`; no change, no event. Nobody deactivates their own account."""
@@ -161,7 +163,7 @@ def user_set_active(*, user: User, active: bool, actor: Any) -> User:
 
 
 @transaction.atomic
-def user_set_staff(*, user: User, staff: bool, actor: Any) -> User:
+def user_set_staff(*, user: User, staff: bool, actor: Actor) -> User:
     """Give or take away access to administration (`is_staff`; what a user may do there is still their
     roles' and permissions'). Records `user.staff`; no change, no event."""
     row = User.objects.select_for_update().get(pk=user.pk)
@@ -176,7 +178,7 @@ def user_set_staff(*, user: User, staff: bool, actor: Any) -> User:
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str | None, actor: Any) -> User:
+def user_set_password(*, user: User, password: str | None, actor: Actor) -> User:
     """Set a user's password (it must meet the policy: ValidationError, nothing written), or with None turn
     password login off. Sets it on `user` too (the caller keeps its session hash in step). Records
     `user.password` without any trace of the password."""
@@ -199,7 +201,7 @@ def token_issue(
     user: User,
     name: str,
     scopes: Iterable[Scope | str],
-    actor: Any,
+    actor: Actor,
     expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Make a JSON API token for `user` with `scopes`. Returns the token row and the plaintext, which is
@@ -232,7 +234,7 @@ def token_issue(
     return token, plain
 
 
-def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
+def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     """Revoke a token: from now on it is refused (401). Revoking a revoked token raises ValidationError."""
     with transaction.atomic():
         done = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
@@ -263,7 +265,38 @@ def token_authenticate(plain: str) -> ApiToken | None:
 
 
 @transaction.atomic
-def totp_device_remove(*, device: TOTPDevice, actor: Any) -> None:
+def totp_device_start(*, actor: Login) -> TOTPDevice:
+    """The actor's own unconfirmed device (created once, recorded as `auth.2fa_device_created`; shown as a QR
+    code until confirmed)."""
+    device = TOTPDevice.objects.filter(user=actor, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=actor, name="authenticator", confirmed=False)
+        event_record(actor=actor, verb="auth.2fa_device_created", target=actor)
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str, actor: Login) -> bool:
+    """Confirm the device with a first code from the app; False (and nothing confirmed) for a wrong code."""
+    ok = bool(device.verify_token(token.strip()))
+    if ok:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    event_record(actor=actor, verb="auth.2fa_confirmed" if ok else "auth.2fa_failed", target=actor)
+    return ok
+
+
+def totp_verify(*, actor: Login, token: str) -> TOTPDevice | None:
+    """The actor's confirmed device if it accepts `token`, or None; every attempt is recorded (and throttled
+    by the device: each failure doubles the wait before the next attempt)."""
+    device = confirmed_device(actor)
+    ok = device is not None and device.verify_is_allowed()[0] and bool(device.verify_token(token.strip()))
+    event_record(actor=actor, verb="auth.2fa_ok" if ok else "auth.2fa_failed", target=actor)
+    return device if ok else None
+
+
+@transaction.atomic
+def totp_device_remove(*, device: TOTPDevice, actor: Actor) -> None:
     """Remove a second-factor device (its owner lost the phone): they enrol again at their next login.
     Records `auth.2fa_device_removed` on the owner."""
     owner = device.user
@@ -279,7 +312,7 @@ def _permission_names(permissions: Iterable[Permission]) -> list[str]:
 
 
 @transaction.atomic
-def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Any) -> Group:
+def role_set_permissions(*, group: Group, permissions: Iterable[Permission], actor: Actor) -> Group:
     """Replace what a role may do in administration (its group's permissions; a role's work elsewhere is
     decided by the role itself). Records `role.permissions` with before and after as `app.codename`;
     setting the same permissions records nothing."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import string
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
 
 
 class CharacterClassValidator:
@@ -26,7 +29,7 @@ class CharacterClassValidator:
             ]
         )
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         if self._classes(password) < self.min_classes:
             raise ValidationError(self.get_help_text(), code="password_too_simple")
 
@@ -42,7 +45,7 @@ class ContainsUserNameValidator:
     passes Django's similarity check (the ratio is low) but is the first thing an attacker tries. Names
     shorter than three characters are not checked (they would refuse too much)."""
 
-    def validate(self, password: str, user: Any = None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         name = str(getattr(user, "username", "") or "").strip().lower()
         if len(name) < 3:
             return

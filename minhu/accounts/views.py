@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from base64 import b32encode
 from datetime import timedelta
-from typing import Any
 
 import segno
 from django.conf import settings
@@ -19,8 +18,14 @@ from django_otp import login as otp_login
 
 from minhu.accounts.forms import ApiTokenForm, LoginForm, TokenForm
 from minhu.accounts.models import ApiToken
-from minhu.accounts.services import token_issue, token_revoke
-from minhu.accounts.twofactor import confirmed_device, totp_device_confirm, totp_device_start, totp_verify
+from minhu.accounts.services import (
+    token_issue,
+    token_revoke,
+    totp_device_confirm,
+    totp_device_start,
+    totp_verify,
+)
+from minhu.accounts.twofactor import confirmed_device
 from minhu.core.types import login_of
 
 
@@ -45,7 +50,7 @@ def twofactor_setup(request: HttpRequest) -> HttpResponse:
     user = login_of(request.user)
     if confirmed_device(user) is not None:
         return redirect("accounts:2fa_verify")
-    device = totp_device_start(user=user)
+    device = totp_device_start(actor=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if totp_device_confirm(device=device, token=form.cleaned_data["token"], actor=user):
@@ -67,7 +72,7 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:2fa_setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = totp_verify(user=user, token=form.cleaned_data["token"])
+        device = totp_verify(actor=user, token=form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             return redirect(request.GET.get("next") or settings.LOGIN_REDIRECT_URL)
@@ -78,7 +83,7 @@ def twofactor_verify(request: HttpRequest) -> HttpResponse:
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's own JSON API tokens: issue one (its plaintext shown once, here) and revoke."""
-    user: Any = request.user
+    user = login_of(request.user)
     form = ApiTokenForm(request.POST or None)
     issued = ""
     if request.method == "POST" and "revoke" in request.POST:

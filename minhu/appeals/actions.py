@@ -6,7 +6,7 @@ who may act and what the state allows are the services' (`minhu.appeals.services
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -30,12 +30,16 @@ from minhu.appeals.services import (
     may_act,
     may_dispatch,
 )
+from minhu.core.types import Login, Viewer
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
 
 
-def candidates(appeal: Appeal, user: Any) -> list[Any]:
+def candidates(appeal: Appeal, user: Viewer) -> list[User]:
     """Who the appeal can be sent to (routing.candidates_for) and the acting dispatcher."""
     found = candidates_for(appeal)
-    if may_dispatch(user) and all(u.pk != user.pk for u in found):
+    if user.is_authenticated and may_dispatch(user) and all(u.pk != user.pk for u in found):
         found.append(user)
     return found
 
@@ -50,7 +54,7 @@ def _form_errors(form: forms.Form) -> ValidationError:
     return ValidationError({name: list(errs) for name, errs in form.errors.items()})
 
 
-def appeal_act(*, appeal: Appeal, actor: Any, action: str, data: Mapping[str, Any]) -> Appeal:
+def appeal_act(*, appeal: Appeal, actor: Login, action: str, data: Mapping[str, Any]) -> Appeal:
     """Take `action` on `appeal` as `actor` with the input in `data` (note, result, reason, handler,
     department, to; version: the version the actor saw — acting on a changed appeal is a Conflict).
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from minhu.appeals.models import Appeal, Attachment, Category
 from minhu.appeals.services import CATEGORY_FIELDS, category_create, category_update
 from minhu.core.admin import ReadOnlyAdminMixin
+from minhu.core.types import login_of
 
 
 @admin.register(Category)
@@ -37,10 +38,10 @@ class CategoryAdmin(admin.ModelAdmin[Category]):
         # The form has validated; the service validates again, saves and records the event.
         if change:
             changes = {f: getattr(obj, f) for f in form.changed_data if f in CATEGORY_FIELDS}
-            saved = category_update(category=obj, actor=request.user, **changes)
+            saved = category_update(category=obj, actor=login_of(request.user), **changes)
         else:
             values = {f: getattr(obj, f) for f in CATEGORY_FIELDS if f not in ("code", "name")}
-            saved = category_create(code=obj.code, name=obj.name, actor=request.user, **values)
+            saved = category_create(code=obj.code, name=obj.name, actor=login_of(request.user), **values)
         obj.pk = saved.pk
         obj._state.adding = False
 

@@ -27,6 +27,7 @@ from minhu.appeals.services import ACTIONS, Conflict, IntakeData, NotAllowed, ac
 from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime, Paged
 from minhu.core.masking import mask_name, mask_phone
 from minhu.core.models import Event
+from minhu.core.types import login_of
 from minhu.grid.selectors import households_visible_to, scope_for, units_visible_to
 
 router = Router(tags=["appeals"])
@@ -392,7 +393,7 @@ def appeal_action(
 ) -> Appeal:
     appeal = _appeal(request, tracking_code, Scope.APPEALS_WRITE)
     try:
-        appeal = appeal_act(appeal=appeal, actor=request.user, action=action, data=payload.dict())
+        appeal = appeal_act(appeal=appeal, actor=login_of(request.user), action=action, data=payload.dict())
     except NotAllowed as exc:
         raise ApiError(403, "forbidden", str(exc.args[0]) if exc.args else _("You may not do this.")) from exc
     except Conflict as exc:

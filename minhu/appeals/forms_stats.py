@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from minhu.appeals.models import Category, Channel, Kind, State
 from minhu.appeals.selectors import AppealFilter
 from minhu.appeals.stats import Period
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit
 from minhu.grid.selectors import units_visible_to
 
@@ -37,7 +38,7 @@ class ScopedUnitField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     iterator = _ListedUnits
 
-    def __init__(self, user: Any, chosen: str | None, **kwargs: Any) -> None:
+    def __init__(self, user: Viewer, chosen: str | None, **kwargs: Any) -> None:
         visible = units_visible_to(user)
         listed = Q(kind__in=LISTED_KINDS)
         if chosen and chosen.isdigit():
@@ -97,7 +98,7 @@ class StatsForm(_RangeMixin, forms.Form):
         label=_("Category"), queryset=Category.objects.order_by("code"), required=False, empty_label=_("All")
     )
 
-    def __init__(self, user: Any, data: Any) -> None:
+    def __init__(self, user: Viewer, data: Any) -> None:
         super().__init__(data)
         self.fields["unit"] = ScopedUnitField(user, data.get("unit"), label=_("Unit"), empty_label=_("All"))
         self._add_range()
@@ -131,7 +132,7 @@ class RankingForm(forms.Form):
         choices=[("street", _("Streets")), ("village", _("Villages and communities"))],
     )
 
-    def __init__(self, user: Any, data: Any) -> None:
+    def __init__(self, user: Viewer, data: Any) -> None:
         super().__init__(data)
         self.fields["unit"] = ScopedUnitField(user, data.get("unit"), label=_("Within"), empty_label=_("All"))
 
@@ -145,7 +146,7 @@ class ListForm(_RangeMixin, forms.Form):
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
-    def __init__(self, user: Any, data: Any) -> None:
+    def __init__(self, user: Viewer, data: Any) -> None:
         super().__init__(data)
         self.fields["unit"] = ScopedUnitField(user, data.get("unit"), label=_("Unit"), empty_label=_("All"))
         self._add_range()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from minhu.accounts.roles import Role
 from minhu.appeals.models import OPEN_STATES, Appeal, Category, State, overdue_q
 from minhu.core.models import Event
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit, subtree_q
 from minhu.grid.selectors import scope_for
 
@@ -58,7 +59,7 @@ def appeal_timeline(appeal: Appeal, *, public: bool) -> list[TimelineEntry]:
     ]
 
 
-def appeals_visible_to(user: Any) -> QuerySet[Appeal]:
+def appeals_visible_to(user: Viewer) -> QuerySet[Appeal]:
     """The scope rule for appeals: what a user handles, raised or recorded; everything located in the units
     of their grid scope (subtrees of their posts, responsibilities and grants, and the households they answer
     for); and, for street and district staff (the dispatchers), the appeals no unit could be found for.
@@ -86,8 +87,10 @@ class Workbench:
     escalated: list[Appeal]
 
 
-def workbench_for(user: Any, *, now: datetime | None = None) -> Workbench:
+def workbench_for(user: Viewer, *, now: datetime | None = None) -> Workbench:
     """My open appeals by deadline, and (for dispatchers) the unassigned ones in my scope."""
+    if not user.is_authenticated:
+        return Workbench(mine=[], to_dispatch=[], escalated=[])
     now = now or timezone.now()
     mine = list(
         Appeal.objects.select_related("category")
@@ -151,7 +154,7 @@ class AppealFilter:
         }
 
 
-def appeal_list(user: Any, filters: AppealFilter, *, now: datetime | None = None) -> QuerySet[Appeal]:
+def appeal_list(user: Viewer, filters: AppealFilter, *, now: datetime | None = None) -> QuerySet[Appeal]:
     """The appeals `user` sees (`appeals_visible_to`), narrowed by `filters`, newest first, with what a row
     of the page, the export and the API shows. Overdue is judged at `now` (default: now)."""
     qs = appeals_visible_to(user).select_related("unit", "street", "village", "repeat_of")

@@ -29,6 +29,7 @@ from minhu.appeals.models import Appeal, Category, Channel, Kind, State, overdue
 from minhu.appeals.rates import Rates, rates_by, rates_for
 from minhu.appeals.selectors import appeals_visible_to
 from minhu.core.masking import mask_name, mask_phone
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit, path_ids, subtree_q
 from minhu.grid.selectors import REVEAL_ROLES, tree_roots, units_visible_to
 
@@ -151,14 +152,14 @@ def _branch(units: list[Unit], itself: Unit | None) -> Case:
     return Case(*whens, default=Value(None), output_field=IntegerField())
 
 
-def default_unit(user: Any) -> Unit | None:
+def default_unit(user: Viewer) -> Unit | None:
     """The top of the user's scope when it is one unit (a street for street staff, a village for its
     cadres); None when they see several trees or everything."""
     roots = tree_roots(user)
     return roots[0] if len(roots) == 1 else None
 
 
-def ancestors_in_scope(user: Any, unit: Unit) -> list[Unit]:
+def ancestors_in_scope(user: Viewer, unit: Unit) -> list[Unit]:
     """The units above `unit` that the user may also open, from the top down (for the breadcrumb)."""
     ids = path_ids(unit.path)[:-1]
     if not ids:
@@ -185,7 +186,7 @@ class UnitStats:
 
 
 def unit_stats(
-    user: Any, *, unit: Unit | None, period: Period, category: Category | None = None
+    user: Viewer, *, unit: Unit | None, period: Period, category: Category | None = None
 ) -> UnitStats:
     """Counts and rates of the appeals under `unit` (or everything the user sees) submitted in `period`:
     by state, kind, channel, category and by the units directly under `unit` (or the user's top units), and
@@ -281,7 +282,7 @@ class Ranking:
     rows: list[RateRow]
 
 
-def default_level(user: Any) -> str:
+def default_level(user: Viewer) -> str:
     """District staff (and anyone who sees a whole district) rank streets; street staff rank villages."""
     roots = tree_roots(user)
     if any(r.kind == Unit.Kind.DISTRICT for r in roots):
@@ -289,7 +290,7 @@ def default_level(user: Any) -> str:
     return "village"
 
 
-def ranking(user: Any, *, level: str, month: Period, within: Unit | None = None) -> Ranking:
+def ranking(user: Viewer, *, level: str, month: Period, within: Unit | None = None) -> Ranking:
     """The units of `level` in the user's scope (under `within` if given), ranked by composite score for
     `month` (see the module docstring for the rule). Three queries besides the scope's."""
     units_qs = units_visible_to(user).filter(kind__in=LEVEL_KINDS[level])
@@ -333,11 +334,11 @@ def rank_rows(rows: list[RateRow]) -> list[RateRow]:
 # --- the list's export ----------------------------------------------------------------------------
 
 
-def can_export_callers(user: Any) -> bool:
+def can_export_callers(user: Viewer) -> bool:
     """Who may take callers' full names and phones out in an export (and only when they ask, which is
     recorded): administrators, and cadres of village level and above — the roles that may reveal a
     resident's contact data in the grid. Everyone else gets them masked."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     return bool(user.is_superuser) or bool(user.roles() & {r.value for r in REVEAL_ROLES})
 

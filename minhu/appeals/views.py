@@ -43,6 +43,7 @@ from minhu.appeals.services import (
     may_rate,
 )
 from minhu.core.http import HtmxHttpRequest
+from minhu.core.types import login_of
 from minhu.grid.models import Household
 from minhu.grid.selectors import units_visible_to
 
@@ -178,7 +179,7 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     """One-tap actions. A refused or raced action changes nothing and says why."""
     appeal = _visible(request, pk)
-    user = request.user
+    user = login_of(request.user)
     status = 200
     try:
         appeal_act(appeal=appeal, actor=user, action=action, data=request.POST.dict())
@@ -224,7 +225,7 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 def record(request: HtmxHttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = login_of(request.user)
     if not (may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
         raise Http404
     form = RecordForm(request.POST or None, request.FILES or None)
@@ -263,9 +264,9 @@ def record(request: HtmxHttpRequest) -> HttpResponse:
             )
             try:
                 with transaction.atomic():
-                    result = appeal_submit(data=data, actor=request.user)
+                    result = appeal_submit(data=data, actor=user)
                     if d["answered"].strip() and result.created and result.repeat_of is None:
-                        appeal_answer_on_spot(appeal=result.appeal, answer=d["answered"], actor=request.user)
+                        appeal_answer_on_spot(appeal=result.appeal, answer=d["answered"], actor=user)
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
@@ -295,7 +296,7 @@ def record(request: HtmxHttpRequest) -> HttpResponse:
 def record_hints(request: HtmxHttpRequest) -> HttpResponse:
     """What other apps say about the matter being recorded (e.g. similar open appeals and problems of its
     community), for the record form while staff type; nothing for those who may not record."""
-    user: Any = request.user
+    user = login_of(request.user)
     if not (may_dispatch(user) or user.roles() & {Role.GRID_MEMBER}):
         raise Http404
     text = request.GET.get("description", "").strip()[:4000]

@@ -37,6 +37,7 @@ from minhu.appeals.stats import (
 )
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.tabular import xlsx_response
+from minhu.core.types import login_of
 
 PAGE_SIZE = 50
 
@@ -186,7 +187,7 @@ def _list_xlsx(request: HtmxHttpRequest, qs: Any, filters: AppealFilter, now: An
     to see them asks for them (`personal=1`), which is recorded first."""
     full = request.GET.get("personal") == "1" and can_export_callers(request.user)
     if full:
-        appeals_export_callers(actor=request.user, rows=qs.count(), filters=filters.record())
+        appeals_export_callers(actor=login_of(request.user), rows=qs.count(), filters=filters.record())
     rows: Iterator[list[Any]] = list_rows(qs, full_callers=full, now=now)
     response = xlsx_response(f"appeals-{timezone.localdate():%Y%m%d}.xlsx", list_header(), rows)
     if full:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from minhu.core.models import CalendarDay, CalendarYear, Event, Heartbeat
 from minhu.core.services import calendar_day_clear, calendar_day_set, calendar_year_mark_entered
+from minhu.core.types import login_of
 
 
 class ReadOnlyAdminMixin:
@@ -57,16 +58,16 @@ class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
         if change and "date" in form.changed_data:
-            calendar_day_clear(day=form.initial["date"], actor=request.user)
-        saved = calendar_day_set(day=obj.date, kind=obj.kind, name=obj.name, actor=request.user)
+            calendar_day_clear(day=form.initial["date"], actor=login_of(request.user))
+        saved = calendar_day_set(day=obj.date, kind=obj.kind, name=obj.name, actor=login_of(request.user))
         obj.pk = saved.pk
 
     def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
-        calendar_day_clear(day=obj.date, actor=request.user)
+        calendar_day_clear(day=obj.date, actor=login_of(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for day in list(queryset.values_list("date", flat=True)):
-            calendar_day_clear(day=day, actor=request.user)
+            calendar_day_clear(day=day, actor=login_of(request.user))
 
 
 @admin.register(CalendarYear)
@@ -78,5 +79,5 @@ class CalendarYearAdmin(admin.ModelAdmin[CalendarYear]):
         return ["year"] if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
-        saved = calendar_year_mark_entered(year=obj.year, note=obj.note, actor=request.user)
+        saved = calendar_year_mark_entered(year=obj.year, note=obj.note, actor=login_of(request.user))
         obj.pk = saved.pk

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minhu.core.types import Login
+
 
 class AppendOnlyError(Exception):
     """Raised by any attempt to change or remove a row of an append-only table (audit events, ledger)."""
@@ -204,7 +206,7 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
     def due(self, now: datetime) -> NotificationQuerySet:
         return self.filter(state=Notification.State.PENDING, next_attempt_at__lte=now)
 
-    def inbox(self, user: Any) -> NotificationQuerySet:
+    def inbox(self, user: Login) -> NotificationQuerySet:
         return self.filter(recipient=user, channel=Notification.Channel.INAPP)
 
     def unread(self) -> NotificationQuerySet:

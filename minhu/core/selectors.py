@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from minhu.core.models import Heartbeat, Notification
+from minhu.core.types import Viewer
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def register_undelivered_scope(rule: Callable[[Any], Q | None]) -> None:
     _undelivered_scope = rule
 
 
-def undelivered_scope_q(user: Any) -> Q | None:
+def undelivered_scope_q(user: Viewer) -> Q | None:
     """Which undelivered messages `user` may see and retry (the failures page), or None for none at all (the
     rule: `minhu.grid.selectors.undelivered_notifications_q`)."""
     if _undelivered_scope is not None:
@@ -71,7 +72,7 @@ def undelivered_scope_q(user: Any) -> Q | None:
     return Q() if getattr(user, "is_superuser", False) else None
 
 
-def undelivered_for(user: Any) -> tuple[list[Notification], list[Notification]]:
+def undelivered_for(user: Viewer) -> tuple[list[Notification], list[Notification]]:
     """The failed messages (newest first) and those still being retried (next first) that `user` may see;
     at most 200 of each."""
     q = undelivered_scope_q(user)

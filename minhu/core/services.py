@@ -25,6 +25,7 @@ from minhu.core.models import (
     NotificationPreference,
 )
 from minhu.core.selectors import undelivered_scope_q
+from minhu.core.types import Actor, Login
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def _jsonable(data: dict[str, Any] | None) -> dict[str, Any]:
 
 def event_record(
     *,
-    actor: Any,
+    actor: Actor,
     verb: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
@@ -79,7 +80,7 @@ def heartbeat_beat(*, name: str) -> Heartbeat:
 
 
 @transaction.atomic
-def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Any) -> CalendarDay:
+def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Actor) -> CalendarDay:
     """Mark `day` as a holiday or a make-up working day (replacing any earlier entry for it)."""
     existing = CalendarDay.objects.select_for_update().filter(date=day).first()
     before = {"kind": existing.kind, "name": existing.name} if existing else {}
@@ -94,7 +95,7 @@ def calendar_day_set(*, day: date, kind: str, name: str = "", actor: Any) -> Cal
 
 
 @transaction.atomic
-def calendar_day_clear(*, day: date, actor: Any) -> None:
+def calendar_day_clear(*, day: date, actor: Actor) -> None:
     """Remove the entry for `day`: it follows the shipped schedule (or Monday–Friday) again."""
     entry = CalendarDay.objects.select_for_update().filter(date=day).first()
     if entry is None:
@@ -109,7 +110,7 @@ def calendar_day_clear(*, day: date, actor: Any) -> None:
 
 
 @transaction.atomic
-def calendar_year_mark_entered(*, year: int, actor: Any, note: str = "") -> CalendarYear:
+def calendar_year_mark_entered(*, year: int, actor: Actor, note: str = "") -> CalendarYear:
     """Declare that `year`'s holidays and make-up days have all been entered."""
     entry, created = CalendarYear.objects.get_or_create(year=year, defaults={"note": note})
     if created:
@@ -187,7 +188,9 @@ def notification_send(
     return created
 
 
-def notification_preference_set(*, user: Any, digest: bool, digest_hour: int = 18) -> NotificationPreference:
+def notification_preference_set(
+    *, user: Login, digest: bool, digest_hour: int = 18
+) -> NotificationPreference:
     """Choose a daily digest (at `digest_hour`, local time) or one message per event. Recorded."""
     if not 0 <= digest_hour <= 23:
         raise ValidationError({"digest_hour": _("An hour from 0 to 23.")})
@@ -248,7 +251,7 @@ def notification_digests_send(*, now: datetime | None = None) -> int:
     return sent
 
 
-def notification_retry(*, notification_id: int, actor: Any) -> bool:
+def notification_retry(*, notification_id: int, actor: Login) -> bool:
     """Give a failed message another round of attempts (staff, from the failures page). Recorded. Refused
     (PermissionDenied) for a message outside what the actor may see (`undelivered_scope_q`)."""
     visible = undelivered_scope_q(actor)
@@ -271,7 +274,7 @@ def notification_retry(*, notification_id: int, actor: Any) -> bool:
     return bool(n)
 
 
-def notification_mark_read(*, user: Any, ids: list[int] | None = None) -> int:
+def notification_mark_read(*, user: Login, ids: list[int] | None = None) -> int:
     """Mark the user's in-app notifications read (all of them when `ids` is None). Returns how many."""
     qs = Notification.objects.inbox(user).unread()
     if ids is not None:

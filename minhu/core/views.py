@@ -57,7 +57,7 @@ def notification_preference(request: HtmxHttpRequest) -> HttpResponse:
     raw_hour = request.POST.get("digest_hour", "18")
     try:
         notification_preference_set(
-            user=request.user,
+            user=login_of(request.user),
             digest=request.POST.get("digest") == "on",
             digest_hour=int(raw_hour) if raw_hour.isdigit() else -1,
         )
@@ -88,13 +88,14 @@ def delivery_failures(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HtmxHttpRequest) -> HttpResponse:
     """The user's in-app notifications, newest first; POST marks them read (all, or the one given)."""
+    user = login_of(request.user)
     if request.method == "POST":
         raw = request.POST.get("id", "")
-        notification_mark_read(user=request.user, ids=[int(raw)] if raw.isdigit() else None)
+        notification_mark_read(user=user, ids=[int(raw)] if raw.isdigit() else None)
         if not request.htmx:
             return redirect("core:inbox")
-    items = list(Notification.objects.inbox(request.user).order_by("-created_at", "-id")[:100])
+    items = list(Notification.objects.inbox(user).order_by("-created_at", "-id")[:100])
     unread = sum(1 for n in items if n.read_at is None)
     template = "core/_inbox_list.html" if request.htmx else "core/inbox.html"
-    pref = NotificationPreference.objects.filter(user_id=request.user.pk or 0).first()
+    pref = NotificationPreference.objects.filter(user=user).first()
     return render(request, template, {"items": items, "unread": unread, "pref": pref})

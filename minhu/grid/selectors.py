@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
+from minhu.core.types import Viewer
 from minhu.grid.models import (
     Cadre,
     Household,
@@ -69,9 +70,9 @@ class Scope:
         return self.everything or any(path.startswith(p) for p in self.paths)
 
 
-def scope_for(user: Any, on: date | None = None) -> Scope:
+def scope_for(user: Viewer, on: date | None = None) -> Scope:
     """The scope of `user` (cached on the user object for the request). Three queries at most."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Scope()
     cached: Scope | None = getattr(user, "_grid_scope", None)
     if cached is not None and on is None:
@@ -102,7 +103,7 @@ def scope_for(user: Any, on: date | None = None) -> Scope:
         paths = tuple(Unit.objects.filter(pk__in=unit_ids).values_list("path", flat=True)) if unit_ids else ()
         scope = Scope(paths=paths, households=frozenset(households))
     if on is None:
-        user._grid_scope = scope
+        setattr(user, "_grid_scope", scope)  # noqa: B010 (an attribute User does not declare: the request's cache)
     return scope
 
 
@@ -126,16 +127,16 @@ def users_with_scope_over(unit: Unit, on: date | None = None) -> QuerySet[User]:
     )
 
 
-def units_visible_to(user: Any) -> QuerySet[Unit]:
+def units_visible_to(user: Viewer) -> QuerySet[Unit]:
     """The units `user` sees and acts on (their subtrees; a resident sees none)."""
     return Unit.objects.filter(scope_for(user).unit_q())
 
 
-def households_visible_to(user: Any) -> QuerySet[Household]:
+def households_visible_to(user: Viewer) -> QuerySet[Household]:
     return Household.objects.filter(scope_for(user).household_q()).select_related("unit")
 
 
-def people_visible_to(user: Any) -> QuerySet[Person]:
+def people_visible_to(user: Viewer) -> QuerySet[Person]:
     scope = scope_for(user)
     if scope.everything:
         return Person.objects.all()
@@ -143,7 +144,7 @@ def people_visible_to(user: Any) -> QuerySet[Person]:
     return Person.objects.filter(scope.household_q("household__"))
 
 
-def tree_roots(user: Any) -> list[Unit]:
+def tree_roots(user: Viewer) -> list[Unit]:
     """The top units of the user's scope, for the tree browser."""
     scope = scope_for(user)
     if scope.everything:
@@ -151,7 +152,7 @@ def tree_roots(user: Any) -> list[Unit]:
     return list(Unit.objects.filter(path__in=scope.paths).order_by("path"))
 
 
-def unit_children(user: Any, unit: Unit) -> list[Unit]:
+def unit_children(user: Viewer, unit: Unit) -> list[Unit]:
     return list(
         units_visible_to(user)
         .filter(parent=unit)
@@ -160,11 +161,11 @@ def unit_children(user: Any, unit: Unit) -> list[Unit]:
     )
 
 
-def can_reveal(user: Any, person: Person) -> bool:
+def can_reveal(user: Viewer, person: Person) -> bool:
     """True if `user` may see `person`'s full phone, ID number and sensitive categories: a superuser, or a
     cadre (village or above) whose unit scope — not merely a 包户 or their own household — covers the
     person's household."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
@@ -176,9 +177,9 @@ def can_reveal(user: Any, person: Person) -> bool:
     return scope_for(user).covers_path(path)
 
 
-def can_import(user: Any) -> bool:
+def can_import(user: Viewer) -> bool:
     """Lists are imported by cadres (village and above) and administrators, into their own scope."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     return bool(user.is_superuser) or any(user.has_role(r) for r in REVEAL_ROLES)
 
@@ -377,7 +378,7 @@ class Gap:
     fallback: tuple[Responsibility, ...]
 
 
-def coverage_gaps(user: Any, root: Unit | None = None, on: date | None = None) -> list[Gap]:
+def coverage_gaps(user: Viewer, root: Unit | None = None, on: date | None = None) -> list[Gap]:
     """Units in the user's scope (under `root` if given) of the kinds that should have someone answering for
     them (village/community, estate, area, block) but have no active unit-level responsibility; each with
     its fallback: the nearest ancestor that has one (属地兜底). Three queries whatever the size."""
@@ -433,7 +434,7 @@ class Coverage:
         return 100.0 if not self.units else round(100.0 * (self.units - self.uncovered_units) / self.units, 1)
 
 
-def coverage_numbers(user: Any, root: Unit | None = None, on: date | None = None) -> Coverage:
+def coverage_numbers(user: Viewer, root: Unit | None = None, on: date | None = None) -> Coverage:
     """The coverage as numbers: units that should be answered for and are not; households without 包户."""
     day = on or timezone.localdate()
     units_qs = units_visible_to(user).filter(kind__in=list(EXPECTED_ROLE))
@@ -454,7 +455,7 @@ def coverage_numbers(user: Any, root: Unit | None = None, on: date | None = None
 # --- unit and household pages ----------------------------------------------------------------------
 
 
-def unit_households(user: Any, unit: Unit) -> QuerySet[Household]:
+def unit_households(user: Viewer, unit: Unit) -> QuerySet[Household]:
     """The households at or under `unit` that the user sees, with their head and member count."""
     return (
         households_visible_to(user)
@@ -464,7 +465,7 @@ def unit_households(user: Any, unit: Unit) -> QuerySet[Household]:
     )
 
 
-def household_members(user: Any, household: Household) -> list[Person]:
+def household_members(user: Viewer, household: Household) -> list[Person]:
     return list(
         people_visible_to(user)
         .filter(household=household)
@@ -483,7 +484,7 @@ def unit_members(unit: Unit) -> list[Responsibility]:
     )
 
 
-def responsibility_history(user: Any, unit: Unit) -> QuerySet[Responsibility]:
+def responsibility_history(user: Viewer, unit: Unit) -> QuerySet[Responsibility]:
     """Every assignment ever made for the unit (ended ones too), newest first, if the unit is in scope."""
     return (
         Responsibility.objects.filter(unit=unit, unit__in=units_visible_to(user))
@@ -509,7 +510,7 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def term_stats(user: Any, start_year: int) -> TermStats:
+def term_stats(user: Viewer, start_year: int) -> TermStats:
     """The two committees of every village in scope for the term that began in `start_year`: average age
     (at the term's first 1 January), share with high school or above, and the 一肩挑 rate (secretary also
     director) among villages whose secretary was not dispatched from above. Two queries."""
@@ -556,11 +557,11 @@ class TermComparison:
         return self._delta(self.before.one_shoulder_percent, self.after.one_shoulder_percent)
 
 
-def term_comparison(user: Any, before_year: int, after_year: int) -> TermComparison:
+def term_comparison(user: Viewer, before_year: int, after_year: int) -> TermComparison:
     return TermComparison(before=term_stats(user, before_year), after=term_stats(user, after_year))
 
 
-def term_years(user: Any) -> list[int]:
+def term_years(user: Viewer) -> list[int]:
     return sorted(
         set(Term.objects.filter(unit__in=units_visible_to(user)).values_list("start_year", flat=True))
     )
@@ -570,7 +571,7 @@ def ids_of(objs: Iterable[Any]) -> list[int]:
     return [o.pk for o in objs]
 
 
-def undelivered_notifications_q(user: Any) -> Q | None:
+def undelivered_notifications_q(user: Viewer) -> Q | None:
     """Which undelivered messages `user` may see and retry (the failures page), or None for none at all.
 
     Street and district staff see the messages whose recipient lies in their scope (holds a post or a
@@ -579,7 +580,7 @@ def undelivered_notifications_q(user: Any) -> Q | None:
     run the gateways, see every one. Everyone else, security auditors included, sees none: auditors read
     each retry in the audit log instead (docs/security.md).
     """
-    roles = user.roles() if getattr(user, "is_authenticated", False) else set()
+    roles = user.roles() if user.is_authenticated else set()
     if user.is_superuser or Role.ADMINISTRATOR in roles:
         return Q()
     if not roles & {Role.STREET_STAFF, Role.DISTRICT_STAFF}:

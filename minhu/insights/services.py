@@ -282,7 +282,7 @@ def _adopt(
 ) -> Adoption:
     with transaction.atomic():
         problem = problem_create(
-            by=actor,  # minhu.problems still names its actor `by`
+            actor=actor,
             unit=unit,
             title=title,
             description=description,

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from minhu.core.admin import ReadOnlyAdminMixin
+from minhu.core.types import login_of
 from minhu.ledger.models import Account, Disclosure, Entry, Organisation, Voucher
 from minhu.ledger.services import account_create, organisation_create, organisation_link_unit
 
@@ -36,10 +37,10 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         if change:  # only the unit is editable: the link goes through its service (and the audit)
-            saved = organisation_link_unit(organisation=obj, unit=obj.unit, actor=request.user)
+            saved = organisation_link_unit(organisation=obj, unit=obj.unit, actor=login_of(request.user))
         else:
             saved = organisation_create(
-                name=obj.name, slug=obj.slug, kind=obj.kind, unit=obj.unit, actor=request.user
+                name=obj.name, slug=obj.slug, kind=obj.kind, unit=obj.unit, actor=login_of(request.user)
             )
         obj.pk = saved.pk
         obj._state.adding = False
@@ -65,7 +66,7 @@ class AccountAdmin(admin.ModelAdmin[Account]):
             klass=obj.klass,
             is_maintenance=obj.is_maintenance,
             programme=obj.programme,
-            actor=request.user,
+            actor=login_of(request.user),
         )
         obj.pk = saved.pk
         obj._state.adding = False

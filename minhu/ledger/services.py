@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from minhu.core.services import event_record
 from minhu.core.tabular import ImportResult, run_import
+from minhu.core.types import Actor, Login
 from minhu.grid.models import Unit
 from minhu.ledger.models import Account, Allocation, Disclosure, Entry, Organisation, Programme, Voucher
 from minhu.ledger.selectors import statement_for
@@ -168,7 +169,7 @@ def _check_vouchers(vouchers: Sequence[VoucherFile]) -> list[tuple[VoucherFile, 
     return checked
 
 
-def _attach(*, entry: Entry, voucher: VoucherFile, content_type: str, actor: Any) -> Voucher:
+def _attach(*, entry: Entry, voucher: VoucherFile, content_type: str, actor: Actor) -> Voucher:
     digest = hashlib.sha256(voucher.content).hexdigest()
     row = Voucher(
         entry=entry,
@@ -348,7 +349,7 @@ def checksum_of(statement: dict[str, Any], chain_hash: str) -> str:
 
 @transaction.atomic
 def ledger_period_close(
-    *, organisation: Organisation, period: str, start: date, end: date, actor: Any
+    *, organisation: Organisation, period: str, start: date, end: date, actor: Login
 ) -> Disclosure:
     """Freeze a period into a public disclosure. Periods close in order and never overlap."""
     if end < start:
@@ -382,7 +383,13 @@ def ledger_period_close(
 
 @transaction.atomic
 def allocation_record(
-    *, programme: Programme, organisation: Organisation, year: int, amount: Any, purpose: str = "", actor: Any
+    *,
+    programme: Programme,
+    organisation: Organisation,
+    year: int,
+    amount: Any,
+    purpose: str = "",
+    actor: Actor,
 ) -> Allocation:
     """Record money a programme gives an organisation for a year."""
     value = _amount(amount)
@@ -403,7 +410,7 @@ def allocation_record(
 
 
 @transaction.atomic
-def organisation_link_unit(*, organisation: Organisation, unit: Unit | None, actor: Any) -> Organisation:
+def organisation_link_unit(*, organisation: Organisation, unit: Unit | None, actor: Actor) -> Organisation:
     """Link an organisation to its grid unit (or unlink it): the staff whose scope covers the unit keep its
     accounts from then on. Recorded with the unit before and after."""
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
@@ -431,7 +438,7 @@ def ledger_import(
     organisation: Organisation,
     f: IO[bytes],
     filename: str,
-    actor: Any,
+    actor: Actor,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import existing entries from an .xlsx or .csv file (columns in minhu/ledger/imports.py), all or
@@ -553,7 +560,7 @@ def ledger_objection_raise(
 
 @transaction.atomic
 def organisation_create(
-    *, name: str, slug: str, kind: str, actor: Any, unit: Unit | None = None
+    *, name: str, slug: str, kind: str, actor: Actor, unit: Unit | None = None
 ) -> Organisation:
     """Add an organisation that keeps a ledger, linked to its grid unit (who keeps it: see
     `organisation_link_unit`). Its public address (`slug`) is fixed from then on: it is printed on the
@@ -577,7 +584,7 @@ def account_create(
     code: str,
     name: str,
     klass: str,
-    actor: Any,
+    actor: Actor,
     is_maintenance: bool = False,
     programme: Programme | None = None,
 ) -> Account:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from minhu.core.admin import ReadOnlyAdminMixin
+from minhu.core.types import login_of
 from minhu.meetings.models import ActionItem, AgendaItem, Attendance, Meeting, MeetingType
 from minhu.meetings.services import meeting_type_create, meeting_type_parties_check, meeting_type_update
 
@@ -46,10 +47,12 @@ class MeetingTypeAdmin(admin.ModelAdmin[MeetingType]):
         # The form has validated; the service validates again (the parties too), saves and records.
         if change:
             saved = meeting_type_update(
-                meeting_type=obj, actor=request.user, name=obj.name, parties=obj.parties
+                meeting_type=obj, actor=login_of(request.user), name=obj.name, parties=obj.parties
             )
         else:
-            saved = meeting_type_create(code=obj.code, name=obj.name, parties=obj.parties, actor=request.user)
+            saved = meeting_type_create(
+                code=obj.code, name=obj.name, parties=obj.parties, actor=login_of(request.user)
+            )
         obj.pk = saved.pk
         obj._state.adding = False
         obj.name, obj.parties = saved.name, saved.parties

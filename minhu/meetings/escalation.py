@@ -14,7 +14,7 @@ the bookmark; every notification carries a dedupe key, so even a redo after a cr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -26,6 +26,9 @@ from minhu.core.deadlines import Moment, SweepReport
 from minhu.core.services import event_record, notification_send
 from minhu.grid.selectors import chain_handlers
 from minhu.meetings.models import ActionItem
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
 
 MAX_LEVELS = 3
 REMIND_BEFORE = timedelta(days=1)
@@ -92,7 +95,7 @@ def chain_above(action: ActionItem, memo: dict[Any, Any] | None = None) -> list[
     return users
 
 
-def _notify(action: ActionItem, user: Any, subject: str, key: str) -> None:
+def _notify(action: ActionItem, user: User, subject: str, key: str) -> None:
     notification_send(
         recipient=user,
         kind="meeting.action",

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from minhu.accounts.roles import Role
+from minhu.core.types import Viewer
 from minhu.grid.models import Unit
 from minhu.meetings.models import ActionItem, AgendaItem, Attendance, Meeting
 
@@ -15,9 +16,9 @@ from minhu.meetings.models import ActionItem, AgendaItem, Attendance, Meeting
 MANAGER_ROLES = {Role.VILLAGE_CADRE, Role.STREET_STAFF, Role.DISTRICT_STAFF}
 
 
-def may_manage(user: Any, unit: Any) -> bool:
+def may_manage(user: Viewer, unit: Any) -> bool:
     """Cadres and staff whose scope covers the unit run its meetings; administrators run all."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
@@ -26,9 +27,9 @@ def may_manage(user: Any, unit: Any) -> bool:
     return bool(user.roles() & MANAGER_ROLES) and scope_for(user).covers_path(unit.path)
 
 
-def units_for_meetings(user: Any) -> QuerySet[Unit]:
+def units_for_meetings(user: Viewer) -> QuerySet[Unit]:
     """The units a user may convene a meeting for (the create form's choices)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Unit.objects.none()
     if not (user.is_superuser or user.roles() & MANAGER_ROLES):
         return Unit.objects.none()
@@ -37,9 +38,9 @@ def units_for_meetings(user: Any) -> QuerySet[Unit]:
     return units_visible_to(user).exclude(kind=Unit.Kind.BLOCK).order_by("path")
 
 
-def meetings_visible_to(user: Any) -> QuerySet[Meeting]:
+def meetings_visible_to(user: Viewer) -> QuerySet[Meeting]:
     """Meetings of units in the user's scope, and those the user attends or owes an action to."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return Meeting.objects.none()
     from minhu.grid.selectors import scope_for
 
@@ -54,7 +55,7 @@ def meetings_visible_to(user: Any) -> QuerySet[Meeting]:
     return qs.filter(q)
 
 
-def meeting_list(user: Any, *, state: str = "", limit: int = 100) -> list[Meeting]:
+def meeting_list(user: Viewer, *, state: str = "", limit: int = 100) -> list[Meeting]:
     """The list page: newest first, with the number of items and of items closed out (one query)."""
     qs = meetings_visible_to(user)
     if state:
@@ -67,7 +68,7 @@ def meeting_list(user: Any, *, state: str = "", limit: int = 100) -> list[Meetin
     )
 
 
-def meeting_detail(user: Any, pk: int) -> Meeting | None:
+def meeting_detail(user: Viewer, pk: int) -> Meeting | None:
     """One meeting with its attendance, items and actions (four queries), or None outside the user's sight."""
     return (
         meetings_visible_to(user)
@@ -85,9 +86,9 @@ def meeting_detail(user: Any, pk: int) -> Meeting | None:
     )
 
 
-def actions_for(user: Any) -> list[ActionItem]:
+def actions_for(user: Viewer) -> list[ActionItem]:
     """My actions not yet verified, soonest due first, with their item and meeting (one query)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return []
     return list(
         ActionItem.objects.open()
@@ -97,10 +98,10 @@ def actions_for(user: Any) -> list[ActionItem]:
     )
 
 
-def actions_to_verify(user: Any) -> list[ActionItem]:
+def actions_to_verify(user: Viewer) -> list[ActionItem]:
     """Actions reported done, waiting for a verification by this manager: in meetings of units the user
     manages, not their own (an owner never verifies their own action). Oldest report first (one query)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return []
     if not (user.is_superuser or user.roles() & MANAGER_ROLES):
         return []

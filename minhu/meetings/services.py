@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,20 +24,25 @@ from django.utils.translation import gettext as _
 
 from minhu.core.idempotency import create_once, key_clean, replay
 from minhu.core.services import event_record, notification_send
+from minhu.core.types import Actor, Login
 from minhu.core.workdays import work_calendar
 from minhu.meetings.escalation import rewatch
 from minhu.meetings.models import THREE_PARTIES, ActionItem, AgendaItem, Attendance, Meeting, MeetingType
 from minhu.meetings.selectors import may_manage
 
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
+    from minhu.grid.models import Unit
+
 # What closing an item means for its subject, by model label ("problems.problem"): registered by the app
 # that owns the subject in its AppConfig.ready(), so that meetings depends on no such app.
-SubjectCloser = Callable[[AgendaItem, Any, Any], None]
+SubjectCloser = Callable[[AgendaItem, Any, Actor], None]
 _SUBJECT_CLOSERS: dict[str, SubjectCloser] = {}
 
 
 def register_subject_closer(label: str, closer: SubjectCloser) -> None:
-    """Call `closer(item, subject, by)` inside `agenda_item_close`'s transaction, after an item about a
-    subject of model `label` ("app_label.modelname") has been closed out by `by`. An exception in it rolls
+    """Call `closer(item, subject, actor)` inside `agenda_item_close`'s transaction, after an item about a
+    subject of model `label` ("app_label.modelname") has been closed out by `actor`. An exception in it rolls
     the close-out back. Registering the same label again replaces the closer."""
     _SUBJECT_CLOSERS[label.lower()] = closer
 
@@ -56,7 +61,7 @@ class Attendee(NamedTuple):
     party: str
     name: str
     role: str = ""
-    user: Any = None
+    user: User | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,8 @@ class ActionSpec:
     due: date | None = None
 
 
-def _require(user: Any, unit: Any) -> None:
-    if not may_manage(user, unit):
+def _require(actor: Login, unit: Unit) -> None:
+    if not may_manage(actor, unit):
         raise PermissionDenied
 
 
@@ -84,7 +89,7 @@ def _meeting_url(meeting_id: int) -> str:
 
 def meeting_create(
     *,
-    by: Any,
+    actor: Login,
     unit: Any,
     title: str,
     starts_at: datetime,
@@ -93,13 +98,13 @@ def meeting_create(
     attendees: Sequence[Attendee | tuple[Any, ...]] = (),
     idempotency_key: str | None = None,
 ) -> Meeting:
-    """Plan a meeting of `unit` convened by `by`; `attendees` are (party, name, role[, user]), each party one
-    of the type's (default: the three-party consultation). A retried call with the same `idempotency_key`
+    """Plan a meeting of `unit` convened by `actor`; `attendees` are (party, name, role[, user]), each party
+    one of the type's (default: the three-party consultation). A retried call with the same `idempotency_key`
     returns the meeting the first call created, and creates nothing (`minhu.core.idempotency`; a key is
     unique among the convener's meetings)."""
-    _require(by, unit)
+    _require(actor, unit)
     key = key_clean(idempotency_key)
-    existing = replay(Meeting.objects.filter(convener=by), key)
+    existing = replay(Meeting.objects.filter(convener=actor), key)
     if existing is not None:
         return existing
     mt = type or meeting_type_default()
@@ -135,7 +140,7 @@ def meeting_create(
             title=title,
             starts_at=starts_at,
             place=place.strip(),
-            convener=by,
+            convener=actor,
             idempotency_key=key,
         )
         meeting.full_clean(exclude=["idempotency_key"])
@@ -145,7 +150,7 @@ def meeting_create(
             for a in people
         )
         event_record(
-            actor=by,
+            actor=actor,
             verb="meeting.create",
             target=meeting,
             after={
@@ -158,14 +163,14 @@ def meeting_create(
         )
         return meeting
 
-    meeting, _created = create_once(Meeting.objects.filter(convener=by), key, create)
+    meeting, _created = create_once(Meeting.objects.filter(convener=actor), key, create)
     return meeting
 
 
-def attendance_sign_in(*, attendance: Attendance, by: Any) -> Attendance:
+def attendance_sign_in(*, attendance: Attendance, actor: Login) -> Attendance:
     """Tick an attendee as present: by a manager at the door, or by the attendee's own login."""
-    if attendance.user_id is None or attendance.user_id != getattr(by, "pk", None):
-        _require(by, attendance.meeting.unit)
+    if attendance.user_id is None or attendance.user_id != actor.pk:
+        _require(actor, attendance.meeting.unit)
     with transaction.atomic():
         row = _locked(Attendance, attendance.pk)
         meeting = row.meeting
@@ -176,7 +181,7 @@ def attendance_sign_in(*, attendance: Attendance, by: Any) -> Attendance:
         row.signed_in_at = timezone.now()
         row.save(update_fields=["signed_in_at"])
         event_record(
-            actor=by,
+            actor=actor,
             verb="meeting.sign_in",
             target=meeting,
             after={"attendee": row.pk, "party": row.party, "name": row.name},
@@ -187,7 +192,7 @@ def attendance_sign_in(*, attendance: Attendance, by: Any) -> Attendance:
 def agenda_item_add(
     *,
     meeting: Meeting,
-    by: Any,
+    actor: Login,
     title: str,
     subject: models.Model | None = None,
     idempotency_key: str | None = None,
@@ -195,7 +200,7 @@ def agenda_item_add(
     """Put one matter on the agenda (一事一议), numbered after the last. A subject (a problem…) is on at
     most one item not yet closed out. A retried call with the same `idempotency_key` returns the first
     call's item (`minhu.core.idempotency`; under the meeting's lock, so retries cannot race)."""
-    _require(by, meeting.unit)
+    _require(actor, meeting.unit)
     key = key_clean(idempotency_key)
     title = title.strip()
     if not title:
@@ -229,7 +234,7 @@ def agenda_item_add(
             idempotency_key=key,
         )
         event_record(
-            actor=by,
+            actor=actor,
             verb="meeting.item_add",
             target=item,
             after={
@@ -242,9 +247,9 @@ def agenda_item_add(
     return item
 
 
-def meeting_hold(*, meeting: Meeting, by: Any, minutes: str = "") -> Meeting:
+def meeting_hold(*, meeting: Meeting, actor: Login, minutes: str = "") -> Meeting:
     """Record that the planned meeting sat (at least one attendee signed in); `minutes` is free text."""
-    _require(by, meeting.unit)
+    _require(actor, meeting.unit)
     with transaction.atomic():
         m = _locked(Meeting, meeting.pk)
         if m.state != Meeting.State.PLANNED:
@@ -254,14 +259,14 @@ def meeting_hold(*, meeting: Meeting, by: Any, minutes: str = "") -> Meeting:
         m.state, m.held_at, m.minutes = Meeting.State.HELD, timezone.now(), minutes.strip() or m.minutes
         m.save(update_fields=["state", "held_at", "minutes"])
         event_record(
-            actor=by, verb="meeting.hold", target=m, before={"state": "planned"}, after={"state": m.state}
+            actor=actor, verb="meeting.hold", target=m, before={"state": "planned"}, after={"state": m.state}
         )
     return m  # type: ignore[no-any-return]
 
 
-def meeting_close(*, meeting: Meeting, by: Any) -> Meeting:
+def meeting_close(*, meeting: Meeting, actor: Login) -> Meeting:
     """Close a held meeting once every item on its agenda has been closed out."""
-    _require(by, meeting.unit)
+    _require(actor, meeting.unit)
     with transaction.atomic():
         m = _locked(Meeting, meeting.pk)
         if m.state != Meeting.State.HELD:
@@ -271,7 +276,7 @@ def meeting_close(*, meeting: Meeting, by: Any) -> Meeting:
         m.state, m.closed_at = Meeting.State.CLOSED, timezone.now()
         m.save(update_fields=["state", "closed_at"])
         event_record(
-            actor=by, verb="meeting.close", target=m, before={"state": "held"}, after={"state": "closed"}
+            actor=actor, verb="meeting.close", target=m, before={"state": "held"}, after={"state": "closed"}
         )
     return m  # type: ignore[no-any-return]
 
@@ -286,7 +291,7 @@ def due_at(deadline: date) -> datetime:
 def agenda_item_decide(
     *,
     item: AgendaItem,
-    by: Any,
+    actor: Login,
     solution: str,
     owner_role: str,
     deadline: date,
@@ -299,7 +304,7 @@ def agenda_item_decide(
     has one), by when, at what cost; and the action items that carry it out (at least one; by default one
     named after the solution). Each action is owned by its own owner or the decision's, and due at its own
     date (not after the deadline) or the deadline; its owner is told, and the escalation sweep watches it."""
-    _require(by, item.meeting.unit)
+    _require(actor, item.meeting.unit)
     errors: dict[str, str] = {}
     solution, owner_role = solution.strip(), owner_role.strip()
     today = timezone.localdate()
@@ -361,7 +366,7 @@ def agenda_item_decide(
             rewatch(action)
             created.append(action)
         event_record(
-            actor=by,
+            actor=actor,
             verb="meeting.decide",
             target=row,
             before={"state": "open"},
@@ -389,11 +394,11 @@ def agenda_item_decide(
     return row  # type: ignore[no-any-return]
 
 
-def action_done(*, action: ActionItem, by: Any, result: str) -> ActionItem:
+def action_done(*, action: ActionItem, actor: Login, result: str) -> ActionItem:
     """The owner (or a manager) reports the action done; it waits for verification, and the sweep stops
     watching it. The meeting's convener is told."""
-    if action.owner_id is None or action.owner_id != getattr(by, "pk", None):
-        _require(by, action.item.meeting.unit)
+    if action.owner_id is None or action.owner_id != actor.pk:
+        _require(actor, action.item.meeting.unit)
     result = result.strip()
     if not result:
         raise ValidationError({"result": _("Say what was done.")})
@@ -406,14 +411,14 @@ def action_done(*, action: ActionItem, by: Any, result: str) -> ActionItem:
         row.state, row.result, row.done_at, row.watch_at = ActionItem.State.DONE, result, timezone.now(), None
         row.save(update_fields=["state", "result", "done_at", "watch_at"])
         event_record(
-            actor=by,
+            actor=actor,
             verb="action.done",
             target=row,
             before={"state": "open"},
             after={"state": "done", "result": result},
         )
         meeting = row.item.meeting
-        if meeting.convener_id != getattr(by, "pk", None):
+        if meeting.convener_id != actor.pk:
             notification_send(
                 recipient=meeting.convener,
                 kind="meeting.action",
@@ -425,11 +430,11 @@ def action_done(*, action: ActionItem, by: Any, result: str) -> ActionItem:
     return row  # type: ignore[no-any-return]
 
 
-def action_verify(*, action: ActionItem, by: Any, accept: bool = True, note: str = "") -> ActionItem:
+def action_verify(*, action: ActionItem, actor: Login, accept: bool = True, note: str = "") -> ActionItem:
     """A manager checks the result on the spot: accepted, the action is verified; refused (say what is
     missing), it is open again and watched again from now. The owner may not verify their own action."""
-    _require(by, action.item.meeting.unit)
-    if action.owner_id is not None and action.owner_id == getattr(by, "pk", None):
+    _require(actor, action.item.meeting.unit)
+    if action.owner_id is not None and action.owner_id == actor.pk:
         raise ValidationError({"state": _("The owner of an action cannot verify it.")})
     note = note.strip()
     if not accept and not note:
@@ -452,7 +457,7 @@ def action_verify(*, action: ActionItem, by: Any, accept: bool = True, note: str
             row.save(update_fields=["state", "done_at", "verify_note", "watched_until"])
             rewatch(row)
         event_record(
-            actor=by,
+            actor=actor,
             verb="action.verify" if accept else "action.refuse",
             target=row,
             before={"state": "done"},
@@ -471,11 +476,11 @@ def action_verify(*, action: ActionItem, by: Any, accept: bool = True, note: str
     return row  # type: ignore[no-any-return]
 
 
-def agenda_item_close(*, item: AgendaItem, by: Any, note: str = "") -> AgendaItem:
+def agenda_item_close(*, item: AgendaItem, actor: Login, note: str = "") -> AgendaItem:
     """Close out (销号) a decided item once every one of its actions is done and verified. What that means
     for its subject (for a problem: its callers told and asked to rate) is done by the subject's registered
-    closer, `closer(item, subject, by)`, in the same transaction: if it raises, nothing is closed."""
-    _require(by, item.meeting.unit)
+    closer, `closer(item, subject, actor)`, in the same transaction: if it raises, nothing is closed."""
+    _require(actor, item.meeting.unit)
     with transaction.atomic():
         row = _locked(AgendaItem, item.pk)
         if row.state != AgendaItem.State.DECIDED:
@@ -485,7 +490,7 @@ def agenda_item_close(*, item: AgendaItem, by: Any, note: str = "") -> AgendaIte
         row.state, row.closed_at, row.close_note = AgendaItem.State.CLOSED, timezone.now(), note.strip()
         row.save(update_fields=["state", "closed_at", "close_note"])
         event_record(
-            actor=by,
+            actor=actor,
             verb="meeting.item_close",
             target=row,
             before={"state": "decided"},
@@ -496,7 +501,7 @@ def agenda_item_close(*, item: AgendaItem, by: Any, note: str = "") -> AgendaIte
             ct = ContentType.objects.get_for_id(row.subject_type_id)
             closer = _SUBJECT_CLOSERS.get(f"{ct.app_label}.{ct.model}")
             if closer is not None:
-                closer(row, row.subject, by)
+                closer(row, row.subject, actor)
     return row  # type: ignore[no-any-return]
 
 
@@ -544,7 +549,7 @@ def meeting_type_parties_check(
 
 
 @transaction.atomic
-def meeting_type_create(*, code: str, name: str, parties: Sequence[str], actor: Any) -> MeetingType:
+def meeting_type_create(*, code: str, name: str, parties: Sequence[str], actor: Actor) -> MeetingType:
     """Add a kind of meeting with the parties that sit at it. Validated in full (ValidationError, nothing
     written); records `meeting_type.create`."""
     mt = MeetingType(code=code.strip(), name=name.strip(), parties=meeting_type_parties_check(parties))
@@ -561,7 +566,7 @@ def meeting_type_create(*, code: str, name: str, parties: Sequence[str], actor: 
 
 @transaction.atomic
 def meeting_type_update(
-    *, meeting_type: MeetingType, actor: Any, name: str | None = None, parties: Sequence[str] | None = None
+    *, meeting_type: MeetingType, actor: Actor, name: str | None = None, parties: Sequence[str] | None = None
 ) -> MeetingType:
     """Rename a kind of meeting or change its parties (checked by `meeting_type_parties_check`); its code
     stays (`meeting_type_default` finds the three-party type by it). Records `meeting_type.update` with what

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from minhu.accounts.models import User
 from minhu.core.http import HtmxHttpRequest
+from minhu.core.types import login_of
 from minhu.grid.selectors import logins_answering_under, users_with_scope_over
 from minhu.meetings import selectors
 from minhu.meetings.forms import (
@@ -152,7 +153,7 @@ def meeting_new(request: HtmxHttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             meeting = meeting_create(
-                by=request.user,
+                actor=login_of(request.user),
                 unit=d["unit"],
                 type=form.meeting_type,
                 title=d["title"],
@@ -204,7 +205,7 @@ def item_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             agenda_item_add(
                 meeting=meeting,
-                by=request.user,
+                actor=login_of(request.user),
                 title=form.cleaned_data["title"],
                 idempotency_key=f"web:{form.cleaned_data['idempotency_key']}",
             )
@@ -231,7 +232,7 @@ def sign_in(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise Http404
     error = ""
     try:
-        attendance = attendance_sign_in(attendance=attendance, by=request.user)
+        attendance = attendance_sign_in(attendance=attendance, actor=login_of(request.user))
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.htmx:
@@ -252,7 +253,7 @@ def hold(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = HoldForm(request.POST)
     if form.is_valid():
         try:
-            meeting_hold(meeting=meeting, by=request.user, minutes=form.cleaned_data["minutes"])
+            meeting_hold(meeting=meeting, actor=login_of(request.user), minutes=form.cleaned_data["minutes"])
             messages.success(request, _("Marked as held: the matters can now be decided."))
         except ValidationError as exc:
             _say(request, exc)
@@ -264,7 +265,7 @@ def hold(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     try:
-        meeting_close(meeting=meeting, by=request.user)
+        meeting_close(meeting=meeting, actor=login_of(request.user))
         messages.success(request, _("Meeting closed."))
     except ValidationError as exc:
         _say(request, exc)
@@ -298,7 +299,7 @@ def decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             agenda_item_decide(
                 item=item,
-                by=request.user,
+                actor=login_of(request.user),
                 notes=d["notes"],
                 solution=d["solution"],
                 owner_role=d["owner_role"],
@@ -338,7 +339,7 @@ def item_close(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = CloseForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        agenda_item_close(item=item, by=request.user, note=note)
+        agenda_item_close(item=item, actor=login_of(request.user), note=note)
         messages.success(request, _("Closed out."))
     except ValidationError as exc:
         _say(request, exc)
@@ -361,7 +362,7 @@ def action_done_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = DoneForm(request.POST)
     result = form.cleaned_data["result"] if form.is_valid() else ""
     try:
-        action_done(action=action, by=request.user, result=result)
+        action_done(action=action, actor=login_of(request.user), result=result)
         messages.success(request, _("Reported done; it will be verified."))
     except ValidationError as exc:
         _say(request, exc)
@@ -378,7 +379,9 @@ def action_verify_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _back(request, action)
     accept = form.cleaned_data["verdict"] == "accept"
     try:
-        action_verify(action=action, by=request.user, accept=accept, note=form.cleaned_data["note"])
+        action_verify(
+            action=action, actor=login_of(request.user), accept=accept, note=form.cleaned_data["note"]
+        )
         messages.success(request, _("Verified.") if accept else _("Refused: the action is open again."))
     except ValidationError as exc:
         _say(request, exc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minhu.accounts.models import User
 from minhu.accounts.roles import Role
+from minhu.core.types import Viewer
 from minhu.grid.models import Household, PartyMember, Person, Responsibility, Unit, subtree_q
 from minhu.grid.selectors import REVEAL_ROLES, Scope, answering_chain, scope_for
 from minhu.mobilise.models import (
@@ -42,8 +42,8 @@ CARE_ROLES = (Responsibility.Role.PARTY_MEMBER, *CHAIN_ROLES)
 CARE_LABEL = _("Care household")
 
 
-def _is_organiser(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def _is_organiser(user: Viewer) -> bool:
+    if not user.is_authenticated:
         return False
     return bool(user.is_superuser) or bool(user.roles() & ORGANISER_ROLES)
 
@@ -62,7 +62,7 @@ def household_path(household: Household) -> str:
 # --- call-outs -----------------------------------------------------------------------------------------
 
 
-def units_for_callouts(user: Any) -> QuerySet[Unit]:
+def units_for_callouts(user: Viewer) -> QuerySet[Unit]:
     """The units a user may raise a call-out for: those of their unit scope, if they are an organiser."""
     if not _is_organiser(user):
         return Unit.objects.none()
@@ -72,15 +72,15 @@ def units_for_callouts(user: Any) -> QuerySet[Unit]:
     return Unit.objects.filter(scope.unit_q()).order_by("path")
 
 
-def can_raise(user: Any, unit: Unit) -> bool:
+def can_raise(user: Viewer, unit: Unit) -> bool:
     """Village cadres and above raise call-outs for units in their scope."""
     return _is_organiser(user) and scope_for(user).covers_path(unit.path or _unit_path(unit.pk))
 
 
-def can_manage(user: Any, callout: CallOut) -> bool:
+def can_manage(user: Viewer, callout: CallOut) -> bool:
     """The organiser, and organisers whose scope covers the call-out's unit, run it (tasks, answers taken on
     the phone, reports for the squad, closing)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     if not _is_organiser(user):
         return False
@@ -88,11 +88,11 @@ def can_manage(user: Any, callout: CallOut) -> bool:
     return callout.organiser_id == user.pk or scope_for(user).covers_path(path)
 
 
-def callouts_visible_to(user: Any) -> CallOutQuerySet:
+def callouts_visible_to(user: Viewer) -> CallOutQuerySet:
     """Call-outs a user sees: those they organise, those they are on the roster of, and those of units in
     their unit scope. Anything else is a 404 on the pages."""
     qs = CallOut.objects.select_related("unit", "organiser")
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return qs.none()
     scope = scope_for(user)
     if scope.everything:
@@ -136,9 +136,9 @@ def roster(callout: CallOut) -> list[CallOutMember]:
     return members
 
 
-def membership(user: Any, callout: CallOut) -> CallOutMember | None:
+def membership(user: Viewer, callout: CallOut) -> CallOutMember | None:
     """The user's own row on the call-out's roster, if any."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     return (
         CallOutMember.objects.filter(callout=callout, user=user)
@@ -239,13 +239,13 @@ def grace_days() -> int:
     return max(1, int(settings.CARE_VISIT_GRACE_DAYS))
 
 
-def _baohu_q(user: Any) -> Q:
+def _baohu_q(user: Viewer) -> Q:
     return Q(user=user) | Q(person__user=user)
 
 
-def visits_due_for(user: Any) -> list[CarePlan]:
+def visits_due_for(user: Viewer) -> list[CarePlan]:
     """My visits due: the active plans of the households I answer for (包户), soonest due first."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return []
     households = (
         Responsibility.objects.active()
@@ -260,7 +260,7 @@ def visits_due_for(user: Any) -> list[CarePlan]:
     )
 
 
-def care_plans_visible_to(user: Any) -> QuerySet[CarePlan]:
+def care_plans_visible_to(user: Viewer) -> QuerySet[CarePlan]:
     """Active plans of the households in the user's scope."""
     scope = scope_for(user)
     return (
@@ -268,7 +268,7 @@ def care_plans_visible_to(user: Any) -> QuerySet[CarePlan]:
     )
 
 
-def care_overview(user: Any, root: Unit | None = None) -> list[CarePlan]:
+def care_overview(user: Viewer, root: Unit | None = None) -> list[CarePlan]:
     """For staff: the plans of their unit scope (under `root`), soonest due first, each with its 包户
     holders (`baohu`, a list of names; empty when nobody answers for the household)."""
     scope = scope_for(user)
@@ -290,10 +290,10 @@ def care_overview(user: Any, root: Unit | None = None) -> list[CarePlan]:
     return plans
 
 
-def can_visit(user: Any, household: Household) -> bool:
+def can_visit(user: Viewer, household: Household) -> bool:
     """The household's 包户 party member, and anyone whose unit scope covers it (the chain above, cadres),
     may record a visit; a resident of the household may not."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
@@ -307,15 +307,15 @@ def can_visit(user: Any, household: Household) -> bool:
     return bool(scope.paths) and scope.covers_path(household_path(household))
 
 
-def can_manage_care(user: Any, household: Household) -> bool:
+def can_manage_care(user: Viewer, household: Household) -> bool:
     """Village cadres and above set and end care plans of households in their unit scope."""
     return _is_organiser(user) and scope_for(user).covers_path(household_path(household))
 
 
-def reveal_scope(user: Any) -> Scope | None:
+def reveal_scope(user: Viewer) -> Scope | None:
     """The scope in which `user` may see the reasons for care (the grid's reveal rule, `can_reveal`: a
     superuser, or a cadre of a reveal role within their unit scope); None if nowhere."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
     if user.is_superuser:
         return Scope(everything=True)
@@ -325,7 +325,7 @@ def reveal_scope(user: Any) -> Scope | None:
     return Scope(paths=scope.paths)  # unit scope only: not merely a 包户 or one's own household
 
 
-def can_see_reason(user: Any, household: Household) -> bool:
+def can_see_reason(user: Viewer, household: Household) -> bool:
     """The reason for care is a sensitive category: only where the grid lets the user reveal it."""
     scope = reveal_scope(user)
     return scope is not None and scope.covers_path(household_path(household))

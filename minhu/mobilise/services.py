@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from minhu.core import deadlines
 from minhu.core.deadlines import Moment, SweepReport
 from minhu.core.services import event_record, notification_send
+from minhu.core.types import Actor, Login
 from minhu.grid.models import Household, Person, Responsibility, Unit
 from minhu.mobilise.models import (
     CARE_FLAGS,
@@ -60,7 +61,7 @@ from minhu.mobilise.selectors import (
 MAX_HOURS_PER_REPORT = Decimal(24)  # one member's report covers at most a day
 
 
-def _user(actor: Any) -> Any:
+def _user(actor: Actor) -> Any:
     return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
 
 
@@ -106,7 +107,7 @@ def callout_raise(
     title: str,
     head_count: int,
     targets: list[TargetSpec],
-    actor: Any,
+    actor: Actor,
     description: str = "",
     at: datetime | None = None,
 ) -> CallOut:
@@ -191,7 +192,7 @@ def callout_raise(
 
 @transaction.atomic
 def callout_answer(
-    *, member: CallOutMember, accept: bool, actor: Any, at: datetime | None = None
+    *, member: CallOutMember, accept: bool, actor: Actor, at: datetime | None = None
 ) -> CallOutMember:
     """A member says they are coming or not (themselves, or the organiser who took the answer on the
     phone). Answering the same again changes nothing; a member whose work has been reported cannot decline.
@@ -222,7 +223,7 @@ def callout_answer(
 
 
 @transaction.atomic
-def callout_task_assign(*, callout: CallOut, member: CallOutMember, text: str, actor: Any) -> CallOutTask:
+def callout_task_assign(*, callout: CallOut, member: CallOutMember, text: str, actor: Actor) -> CallOutTask:
     """Give a member who is coming a piece of the job; they are told in-app. Records `callout.task_assign`."""
     callout = _lock_open(callout)
     if actor is not None and not can_manage(actor, callout):
@@ -255,7 +256,7 @@ def callout_task_assign(*, callout: CallOut, member: CallOutMember, text: str, a
 
 
 @transaction.atomic
-def callout_task_done(*, task: CallOutTask, actor: Any) -> CallOutTask:
+def callout_task_done(*, task: CallOutTask, actor: Actor) -> CallOutTask:
     """The assignee (or the organiser) marks a task done; marking it again changes nothing. Records
     `callout.task_done`."""
     callout = _lock_open(task.callout)
@@ -281,7 +282,7 @@ def callout_task_done(*, task: CallOutTask, actor: Any) -> CallOutTask:
 def callout_report(
     *,
     callout: CallOut,
-    actor: Any,
+    actor: Actor,
     hours: Any = 0,
     amounts: dict[int, Any] | None = None,
     note: str = "",
@@ -388,7 +389,7 @@ def summary_from(figures: Figures, *, raised_on: date, closed_on: date, note: st
 
 
 @transaction.atomic
-def callout_close(*, callout: CallOut, actor: Any, note: str = "", at: datetime | None = None) -> CallOut:
+def callout_close(*, callout: CallOut, actor: Actor, note: str = "", at: datetime | None = None) -> CallOut:
     """Close the call-out and freeze its summary: who took part, total hours, each target achieved against
     its goal, the dates. Nothing can be reported afterwards. Those who came are thanked in-app. Records
     `callout.close`."""
@@ -449,7 +450,7 @@ def _care_flag_q(prefix: str = "") -> Q:
 
 @transaction.atomic
 def care_plan_set(
-    *, household: Household, cadence_days: int, actor: Any, note: str = "", start: date | None = None
+    *, household: Household, cadence_days: int, actor: Actor, note: str = "", start: date | None = None
 ) -> CarePlan:
     """Put a household on a care plan, or change its plan's cadence and note (the plan then counts as set
     by staff, and the sweep no longer ends it when the grid's categories change). The next visit falls due
@@ -516,7 +517,7 @@ def care_plan_set(
 
 
 @transaction.atomic
-def care_plan_end(*, plan: CarePlan, actor: Any) -> CarePlan:
+def care_plan_end(*, plan: CarePlan, actor: Actor) -> CarePlan:
     """Take a household off care (moved away, in a home, passed away). History is kept. Records
     `care.plan_end`."""
     plan = CarePlan.objects.select_for_update().select_related("household").get(pk=plan.pk)
@@ -623,7 +624,7 @@ def care_plans_sync(*, today: date | None = None, limit: int = 500) -> SyncRepor
 def care_visit_record(
     *,
     household: Household,
-    actor: Any,
+    actor: Actor,
     outcome: str,
     notes: str = "",
     needs: str = "",
@@ -835,7 +836,7 @@ def _care_escalate(plan: CarePlan, k: int, report: SweepReport) -> None:
 
 
 @transaction.atomic
-def care_reveal(*, actor: Any, plans: list[CarePlan]) -> dict[int, list[str]]:
+def care_reveal(*, actor: Login, plans: list[CarePlan]) -> dict[int, list[str]]:
     """Why these households are cared for, for a login allowed to see the grid's sensitive categories
     (`can_see_reason`); plans it may not see are left out. Recorded as one `care.reveal`; a refused reveal
     raises PermissionDenied and records nothing."""

@@ -175,10 +175,11 @@ def callout_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             },
         )
     # Opening the page is reading its messages.
-    unread = Notification.objects.inbox(request.user).unread().filter(url=request.path)
+    user = login_of(request.user)
+    unread = Notification.objects.inbox(user).unread().filter(url=request.path)
     ids = list(unread.values_list("pk", flat=True))
     if ids:
-        notification_mark_read(user=request.user, ids=ids)
+        notification_mark_read(user=user, ids=ids)
     return render(request, "mobilise/callout.html", _detail_context(request, callout))
 
 

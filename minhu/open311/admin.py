@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from minhu.core.admin import ReadOnlyAdminMixin
+from minhu.core.types import login_of
 from minhu.open311.models import Client, Submission
 from minhu.open311.services import client_issue, client_revoke
 
@@ -41,7 +42,7 @@ class ClientAdmin(admin.ModelAdmin[Client]):
         return False
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
-        client, key = client_issue(name=obj.name, contact=obj.contact, actor=request.user)
+        client, key = client_issue(name=obj.name, contact=obj.contact, actor=login_of(request.user))
         obj.__dict__.update(client.__dict__)
         obj._issued_key = key  # type: ignore[attr-defined]  # shown once by response_add, kept nowhere
 
@@ -64,7 +65,7 @@ class ClientAdmin(admin.ModelAdmin[Client]):
         done = 0
         for client in queryset.filter(active=True):
             try:
-                client_revoke(client=client, actor=request.user)
+                client_revoke(client=client, actor=login_of(request.user))
                 done += 1
             except ValidationError:
                 pass  # revoked meanwhile by someone else

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from minhu.appeals.models import Channel
 from minhu.appeals.services import IntakeData, IntakeResult, appeal_submit, validate_intake
 from minhu.core.services import event_record
+from minhu.core.types import Actor
 from minhu.open311.forms import RequestInput
 from minhu.open311.models import KEY_PREFIX_LENGTH, Client, Submission, key_hash
 
@@ -25,7 +25,7 @@ def new_key() -> str:
 
 
 @transaction.atomic
-def client_issue(*, name: str, contact: str = "", actor: Any, key: str | None = None) -> tuple[Client, str]:
+def client_issue(*, name: str, contact: str = "", actor: Actor, key: str | None = None) -> tuple[Client, str]:
     """Register a client and make its api_key. Returns the client and the plaintext key, which is stored
     nowhere (only its hash): show it once. `key` is given only by the demo, whose key is published."""
     key = key or new_key()
@@ -47,7 +47,7 @@ def client_issue(*, name: str, contact: str = "", actor: Any, key: str | None = 
     return client, key
 
 
-def client_revoke(*, client: Client, actor: Any) -> Client:
+def client_revoke(*, client: Client, actor: Actor) -> Client:
     """Revoke the client's key: from now on its POSTs are refused (403). Its appeals stay as they are.
     Revoking a revoked key changes nothing and raises ValidationError."""
     now = timezone.now()

@@ -43,8 +43,8 @@ def load() -> list[tuple[str, str, str]]:
     since = timezone.now() - timedelta(days=120)
     for code, login, words, title, description in PROBLEMS:
         unit = Unit.objects.filter(code=code).first()
-        by = User.objects.filter(username=login).first()
-        if unit is None or by is None:
+        actor = User.objects.filter(username=login).first()
+        if unit is None or actor is None:
             continue
         appeals = list(
             Appeal.objects.filter(
@@ -58,7 +58,7 @@ def load() -> list[tuple[str, str, str]]:
             .order_by("-submitted_at")[:12]
         )
         problem = problem_create(
-            by=by,
+            actor=actor,
             unit=unit,
             title=title,
             description=description,
@@ -68,15 +68,15 @@ def load() -> list[tuple[str, str, str]]:
             idempotency_key=f"{MARKER}{code}:{words}",
         )
         if unit.kind == Unit.Kind.ESTATE:
-            _consultation(by, unit, problem)
+            _consultation(actor, unit, problem)
     return []
 
 
-def _consultation(by: User, estate: Unit, problem: Problem) -> None:
+def _consultation(actor: User, estate: Unit, problem: Problem) -> None:
     """The estate's next three-party consultation, with its charging problem as the first matter."""
     start = timezone.localtime().replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=2)
     meeting = meeting_create(
-        by=by,
+        actor=actor,
         unit=estate,
         title=f"{estate.name}三方联席协商议事会",
         place=f"{estate.name}党群服务站",
@@ -91,7 +91,7 @@ def _consultation(by: User, estate: Unit, problem: Problem) -> None:
     )
     agenda_item_add(
         meeting=meeting,
-        by=by,
+        actor=actor,
         title=problem.title,
         subject=problem,
         idempotency_key=f"{MARKER}item:{problem.pk}",

@@ -21,13 +21,14 @@ from django.utils.translation import gettext as _
 from minhu.appeals.models import Appeal, Category
 from minhu.appeals.services import appeal_resolve_shared
 from minhu.core.services import event_record, notification_send
+from minhu.core.types import Actor, Login
 from minhu.grid.models import Unit, path_ids
 from minhu.problems.models import Problem, ProblemAppeal
 from minhu.problems.selectors import can_manage, community_of
 
 
-def _require(by: Any, unit: Unit) -> None:
-    if by is not None and not can_manage(by, unit):
+def _require(actor: Actor, unit: Unit) -> None:
+    if actor is not None and not can_manage(actor, unit):
         raise PermissionDenied
 
 
@@ -59,7 +60,7 @@ def _check_text(title: str, description: str) -> tuple[str, str]:
 @transaction.atomic
 def problem_create(
     *,
-    by: Any,
+    actor: Login,
     unit: Unit,
     title: str,
     description: str = "",
@@ -78,7 +79,7 @@ def problem_create(
     community = community_of(unit)
     if community is None:
         raise ValidationError({"unit": _("Choose a village or community, or a unit inside one.")})
-    _require(by, community)
+    _require(actor, community)
     title, description = _check_text(title, description)
     if source not in Problem.Source.values:
         raise ValidationError({"source": _("Unknown source.")})
@@ -91,25 +92,25 @@ def problem_create(
         description=description,
         category=category,
         source=source,
-        created_by=by,
+        created_by=actor,
         created_at=now,
         idempotency_key=idempotency_key or None,
         first_seen=now,
         last_seen=now,
     )
     event_record(
-        actor=by,
+        actor=actor,
         verb="problem.create",
         target=problem,
         after={"unit": community.pk, "title": title, "source": source},
     )
     appeals = list(appeals)
     if appeals:
-        _merge(problem, by, appeals)
+        _merge(problem, actor, appeals)
     return problem
 
 
-def _merge(problem: Problem, by: Any, appeals: list[Appeal]) -> int:
+def _merge(problem: Problem, actor: Login, appeals: list[Appeal]) -> int:
     prefix = problem.unit.path
     added: list[int] = []
     for appeal in appeals:
@@ -131,45 +132,45 @@ def _merge(problem: Problem, by: Any, appeals: list[Appeal]) -> int:
                     % {"code": appeal.tracking_code, "title": link.problem.title}
                 }
             )
-        ProblemAppeal.objects.create(problem=problem, appeal=appeal, merged_by=by)
-        event_record(actor=by, verb="appeal.problem_link", target=appeal, after={"problem": problem.pk})
+        ProblemAppeal.objects.create(problem=problem, appeal=appeal, merged_by=actor)
+        event_record(actor=actor, verb="appeal.problem_link", target=appeal, after={"problem": problem.pk})
         added.append(appeal.pk)
     if added:
         _refresh_counts(problem)
-        event_record(actor=by, verb="problem.merge", target=problem, after={"appeals": added})
+        event_record(actor=actor, verb="problem.merge", target=problem, after={"appeals": added})
     return len(added)
 
 
 @transaction.atomic
-def problem_merge(*, problem: Problem, by: Any, appeals: Iterable[Appeal]) -> int:
+def problem_merge(*, problem: Problem, actor: Login, appeals: Iterable[Appeal]) -> int:
     """Merge appeals of the problem's community into it (each appeal into one problem at most; merging one
     already there changes nothing). Returns how many were added. Records `problem.merge`, and on each appeal
     `appeal.problem_link` (its caller's tracking page shows it went onto the problem list)."""
     problem = _locked(problem)
-    _require(by, problem.unit)
+    _require(actor, problem.unit)
     if not problem.is_open:
         raise ValidationError(_("This problem is closed: nothing can be merged into it."), code="closed")
-    return _merge(problem, by, list(appeals))
+    return _merge(problem, actor, list(appeals))
 
 
 @transaction.atomic
-def problem_unmerge(*, problem: Problem, by: Any, appeal: Appeal) -> None:
+def problem_unmerge(*, problem: Problem, actor: Actor, appeal: Appeal) -> None:
     """Take an appeal merged by mistake back out (it goes on being handled on its own)."""
     problem = _locked(problem)
-    _require(by, problem.unit)
+    _require(actor, problem.unit)
     if not problem.is_open:
         raise ValidationError(_("This problem is closed: nothing can be merged into it."), code="closed")
     deleted, _rows = ProblemAppeal.objects.filter(problem=problem, appeal=appeal).delete()
     if deleted:
         _refresh_counts(problem)
-        event_record(actor=by, verb="problem.unmerge", target=problem, before={"appeal": appeal.pk})
-        event_record(actor=by, verb="appeal.problem_unlink", target=appeal, before={"problem": problem.pk})
+        event_record(actor=actor, verb="problem.unmerge", target=problem, before={"appeal": appeal.pk})
+        event_record(actor=actor, verb="appeal.problem_unlink", target=appeal, before={"problem": problem.pk})
 
 
 @transaction.atomic
-def problem_update(*, problem: Problem, by: Any, title: str, description: str) -> Problem:
+def problem_update(*, problem: Problem, actor: Actor, title: str, description: str) -> Problem:
     problem = _locked(problem)
-    _require(by, problem.unit)
+    _require(actor, problem.unit)
     title, description = _check_text(title, description)
     before = {"title": problem.title, "description": problem.description}
     if before == {"title": title, "description": description}:
@@ -177,7 +178,7 @@ def problem_update(*, problem: Problem, by: Any, title: str, description: str) -
     problem.title, problem.description = title, description
     problem.save(update_fields=["title", "description"])
     event_record(
-        actor=by,
+        actor=actor,
         verb="problem.update",
         target=problem,
         before=before,
@@ -223,16 +224,16 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
 
 
 @transaction.atomic
-def problem_close(*, problem: Problem, by: Any, resolution: str, note: str = "") -> Problem:
+def problem_close(*, problem: Problem, actor: Actor, resolution: str, note: str = "") -> Problem:
     """Strike the problem off (销号): it is solved. Every linked appeal still being handled is resolved with
     `resolution` (the callers confirm and rate on their tracking pages) and each caller is told once.
     Closing a closed problem again changes nothing. Records `problem.close`."""
     problem = _locked(problem)
-    _require(by, problem.unit)
-    return _close(problem, by, resolution, note)
+    _require(actor, problem.unit)
+    return _close(problem, actor, resolution, note)
 
 
-def _close(problem: Problem, by: Any, resolution: str, note: str) -> Problem:
+def _close(problem: Problem, actor: Actor, resolution: str, note: str) -> Problem:
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationError({"resolution": _("Say how the problem was solved.")})
@@ -249,10 +250,10 @@ def _close(problem: Problem, by: Any, resolution: str, note: str) -> Problem:
         .select_related("caller", "unit")
         .order_by("submitted_at", "pk")
     )
-    resolved = [appeal_resolve_shared(appeal=a, result=resolution, actor=by) for a in appeals]
+    resolved = [appeal_resolve_shared(appeal=a, result=resolution, actor=actor) for a in appeals]
     told = _tell_callers(problem, resolved)
     event_record(
-        actor=by,
+        actor=actor,
         verb="problem.close",
         target=problem,
         before={"state": Problem.State.OPEN},
@@ -262,7 +263,7 @@ def _close(problem: Problem, by: Any, resolution: str, note: str) -> Problem:
     return problem
 
 
-def close_from_meeting(item: Any, problem: Problem, by: Any) -> None:
+def close_from_meeting(item: Any, problem: Problem, actor: Actor) -> None:
     """The closer registered with minhu.meetings: closing out (销号) the agenda item about a problem strikes
     the problem off with the meeting's decision and what its actions did, inside the same transaction. The
     meeting's authority suffices (its convener may sit above the problem's community). A problem already
@@ -274,15 +275,15 @@ def close_from_meeting(item: Any, problem: Problem, by: Any) -> None:
     resolution = item.solution.strip()
     if results:
         resolution = f"{resolution}\n" + "\n".join(results)
-    _close(problem, by, resolution[:4000], note=f"{item.meeting.title} #{item.number}")
+    _close(problem, actor, resolution[:4000], note=f"{item.meeting.title} #{item.number}")
 
 
 @transaction.atomic
-def problem_dismiss(*, problem: Problem, by: Any, reason: str) -> Problem:
+def problem_dismiss(*, problem: Problem, actor: Actor, reason: str) -> Problem:
     """Take a problem off the list without solving it (a duplicate, or not a shared problem); its appeals
     go on being handled on their own. Records `problem.dismiss` with the reason."""
     problem = _locked(problem)
-    _require(by, problem.unit)
+    _require(actor, problem.unit)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason.")})
@@ -291,7 +292,7 @@ def problem_dismiss(*, problem: Problem, by: Any, reason: str) -> Problem:
     problem.state, problem.closed_at = Problem.State.DISMISSED, timezone.now()
     problem.save(update_fields=["state", "closed_at"])
     event_record(
-        actor=by,
+        actor=actor,
         verb="problem.dismiss",
         target=problem,
         before={"state": Problem.State.OPEN},

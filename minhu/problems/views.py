@@ -152,7 +152,7 @@ def new(request: HtmxHttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             problem = problem_create(
-                by=user,
+                actor=user,
                 unit=d["unit"],
                 title=d["title"],
                 description=d["description"],
@@ -228,15 +228,15 @@ def detail(
 
 # The problem page's form actions: the form, the service it feeds, what to say when done.
 _FORM_ACTIONS: dict[str, tuple[type[Any], Any, Any]] = {
-    "edit": (EditForm, lambda p, u, d: problem_update(problem=p, by=u, **d), gettext_lazy("Saved.")),
+    "edit": (EditForm, lambda p, u, d: problem_update(problem=p, actor=u, **d), gettext_lazy("Saved.")),
     "close": (
         CloseForm,
-        lambda p, u, d: problem_close(problem=p, by=u, resolution=d["resolution"]),
+        lambda p, u, d: problem_close(problem=p, actor=u, resolution=d["resolution"]),
         gettext_lazy("Struck off the list; the callers have been told."),
     ),
     "dismiss": (
         DismissForm,
-        lambda p, u, d: problem_dismiss(problem=p, by=u, reason=d["reason"]),
+        lambda p, u, d: problem_dismiss(problem=p, actor=u, reason=d["reason"]),
         gettext_lazy("Dismissed."),
     ),
 }
@@ -258,11 +258,11 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
             chosen = list(appeals_visible_to(user).filter(pk__in=ids).select_related("unit"))
             if not chosen:
                 raise ValidationError({"appeal": _("Choose at least one appeal.")})
-            n = problem_merge(problem=problem, by=user, appeals=chosen)
+            n = problem_merge(problem=problem, actor=user, appeals=chosen)
             messages.success(request, _("%(n)d appeal(s) merged.") % {"n": n})
         elif action == "unmerge":
             appeal = get_object_or_404(Appeal, pk=post.get("appeal") or 0, problem_link__problem=problem)
-            problem_unmerge(problem=problem, by=user, appeal=appeal)
+            problem_unmerge(problem=problem, actor=user, appeal=appeal)
             messages.success(request, _("Taken out of the problem."))
         elif action == "agenda":
             from minhu.meetings.services import agenda_item_add
@@ -275,7 +275,7 @@ def act(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
                 )
             item = agenda_item_add(
                 meeting=meeting,
-                by=user,
+                actor=user,
                 title=problem.title,
                 subject=problem,
                 idempotency_key=f"problem:{problem.pk}:meeting:{meeting.pk}",

@@ -14,6 +14,7 @@ from django.forms.models import model_to_dict
 
 from minhu.appeals.models import Category
 from minhu.core.services import event_record
+from minhu.core.types import Actor
 
 # What staff may set on a category, and what the events record of it.
 CATEGORY_FIELDS = (
@@ -42,7 +43,7 @@ def _refuse_unknown(fields: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def category_create(*, code: str, name: str, actor: Any, **fields: Any) -> Category:
+def category_create(*, code: str, name: str, actor: Actor, **fields: Any) -> Category:
     """Add a line to the catalogue (any of `CATEGORY_FIELDS` besides code and name; the model's defaults
     otherwise). Validated in full (ValidationError, nothing written); records `category.create` with every
     field."""
@@ -60,7 +61,7 @@ def category_create(*, code: str, name: str, actor: Any, **fields: Any) -> Categ
 
 
 @transaction.atomic
-def category_update(*, category: Category, actor: Any, **changes: Any) -> Category:
+def category_update(*, category: Category, actor: Actor, **changes: Any) -> Category:
     """Change some of `CATEGORY_FIELDS` of a category. Validated in full (ValidationError, nothing written);
     records `category.update` with the fields that changed, before → after; changing nothing records nothing.
     """

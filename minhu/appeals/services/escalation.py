@@ -20,7 +20,7 @@ nothing twice).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -32,6 +32,9 @@ from minhu.appeals.routing import handlers_up_the_chain
 from minhu.core import deadlines, failpoints
 from minhu.core.deadlines import Moment, SweepReport, ladder_elapsed
 from minhu.core.services import event_record, notification_send
+
+if TYPE_CHECKING:
+    from minhu.accounts.models import User
 
 MAX_LEVELS = 4
 REMINDER_SHARE = 0.75
@@ -119,7 +122,7 @@ def _cycle(appeal: Appeal) -> str:
     return str(int(appeal.dispatched_at.timestamp())) if appeal.dispatched_at else "0"
 
 
-def _notify(appeal: Appeal, user: Any, kind: str, subject: str, key: str) -> None:
+def _notify(appeal: Appeal, user: User, kind: str, subject: str, key: str) -> None:
     notification_send(
         recipient=user,
         kind=kind,

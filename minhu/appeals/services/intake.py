@@ -25,6 +25,7 @@ from minhu.appeals.routing import choose, locate
 from minhu.appeals.services.lifecycle import appeal_dispatch_routed
 from minhu.core.idempotency import create_once, key_clean, replay
 from minhu.core.services import event_record
+from minhu.core.types import Actor
 
 MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 6
@@ -197,7 +198,7 @@ def find_repeat(data: IntakeData, unit: Any, household: Any = None) -> Appeal | 
     return qs.order_by("submitted_at").first()
 
 
-def appeal_submit(*, data: IntakeData, actor: Any = None) -> IntakeResult:
+def appeal_submit(*, data: IntakeData, actor: Actor = None) -> IntakeResult:
     """Take in an appeal from any channel. See the module docstring; retries follow
     `minhu.core.idempotency` (a key is unique over all appeals)."""
     existing = replay(Appeal.objects.all(), data.idempotency_key or None)

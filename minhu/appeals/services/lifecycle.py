@@ -35,6 +35,7 @@ from minhu.appeals.models import (
 from minhu.appeals.selectors import appeals_visible_to
 from minhu.appeals.services.escalation import rewatch
 from minhu.core.services import event_record
+from minhu.core.types import Actor, Login, Viewer
 from minhu.core.workdays import WorkCalendar, work_calendar
 
 # Who may dispatch, transfer and answer appeals of their scope (the dispatchers).
@@ -62,12 +63,14 @@ class Conflict(Exception):
         super().__init__(_("Someone else acted on this appeal just now. Reload it to see what changed."))
 
 
-def may_dispatch(user: Any) -> bool:
+def may_dispatch(user: Viewer) -> bool:
     """A dispatcher: village cadres, street and district staff, administrators."""
+    if not user.is_authenticated:
+        return False
     return bool(user.is_superuser or user.roles() & DISPATCH_ROLES)
 
 
-def may_act(appeal: Appeal, user: Any, action: str) -> bool:
+def may_act(appeal: Appeal, user: Viewer, action: str) -> bool:
     """The actor's right to take `action` (one of ACTIONS) on an appeal they see, not the state's: the
     handler responds, starts, resolves and returns; dispatchers dispatch and answer on the spot, as does
     whoever recorded the appeal; the handler and dispatchers may transfer. The services also require a
@@ -83,7 +86,7 @@ def may_act(appeal: Appeal, user: Any, action: str) -> bool:
     return False
 
 
-def actions_for(appeal: Appeal, user: Any) -> list[str]:
+def actions_for(appeal: Appeal, user: Viewer) -> list[str]:
     """What `user` may try now on an appeal they see: their rights on an open appeal, and answering on the
     spot only for a consultation (the state may still refuse an action listed)."""
     if not appeal.is_open:
@@ -91,7 +94,7 @@ def actions_for(appeal: Appeal, user: Any) -> list[str]:
     return [a for a in ACTIONS if may_act(appeal, user, a) and (a != "answer" or appeal.answerable_on_spot)]
 
 
-def _authorise(appeal: Appeal, actor: Any, action: str) -> None:
+def _authorise(appeal: Appeal, actor: Actor, action: str) -> None:
     """Raise NotAllowed unless `actor` (None: the trusted system) may take `action` on `appeal`: their right
     (`may_act`) and, for a dispatcher who is not its handler, the appeal within their scope."""
     if actor is None:
@@ -106,7 +109,7 @@ def _digits(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())
 
 
-def may_rate(appeal: Appeal, actor: Any, phone_tail: str | None) -> bool:
+def may_rate(appeal: Appeal, actor: Actor, phone_tail: str | None) -> bool:
     """Only the caller rates: the caller's own login, or whoever gives the last four digits of the phone
     given with the matter (`phone_tail`, from the tracking page: the tracking code alone is not enough, as
     Open311 lists codes publicly). An appeal given without a phone can be rated with its code alone.
@@ -140,7 +143,7 @@ def _transition(
     appeal: Appeal,
     allowed: list[str],
     to: str,
-    actor: Any,
+    actor: Actor,
     verb: str,
     changes: dict[str, Any] | None = None,
     note: str = "",
@@ -184,7 +187,7 @@ def _transition(
 
 
 def appeal_dispatch(
-    *, appeal: Appeal, handler: Any, actor: Any, department: str = "", note: str = ""
+    *, appeal: Appeal, handler: Any, actor: Actor, department: str = "", note: str = ""
 ) -> Appeal:
     """A dispatcher sends the appeal to its handler (a person, or a department) and starts its deadlines.
     Refused (NotAllowed) unless the actor is a dispatcher in whose scope the appeal lies."""
@@ -195,7 +198,7 @@ def appeal_dispatch(
 
 
 def appeal_dispatch_routed(
-    *, appeal: Appeal, handler: Any, actor: Any, department: str = "", note: str = ""
+    *, appeal: Appeal, handler: Any, actor: Actor, department: str = "", note: str = ""
 ) -> Appeal:
     """The intake's first dispatch, to whom the routing rules chose (or the handler the matter names): the
     rules decided, not the actor who recorded the matter, so no right of theirs is checked; the event still
@@ -220,7 +223,7 @@ def appeal_dispatch_routed(
     )
 
 
-def appeal_respond(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
+def appeal_respond(*, appeal: Appeal, actor: Actor, note: str = "") -> Appeal:
     """First contact with the caller has been made (即呼即应). The handler's action."""
     _authorise(appeal, actor, "respond")
     return _transition(
@@ -234,7 +237,7 @@ def appeal_respond(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
     )
 
 
-def appeal_start(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
+def appeal_start(*, appeal: Appeal, actor: Actor, note: str = "") -> Appeal:
     """The handler starts working on it. The handler's action."""
     _authorise(appeal, actor, "start")
     return _transition(
@@ -247,7 +250,7 @@ def appeal_start(*, appeal: Appeal, actor: Any, note: str = "") -> Appeal:
     )
 
 
-def appeal_resolve(*, appeal: Appeal, result: str, actor: Any) -> Appeal:
+def appeal_resolve(*, appeal: Appeal, result: str, actor: Actor) -> Appeal:
     """The handler reports the result; the caller is asked to confirm and rate it. The handler's action."""
     _authorise(appeal, actor, "resolve")
     result = result.strip()
@@ -265,7 +268,7 @@ def appeal_resolve(*, appeal: Appeal, result: str, actor: Any) -> Appeal:
     )
 
 
-def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Any, note: str = "") -> Appeal:
+def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Actor, note: str = "") -> Appeal:
     """The appeal was part of a shared matter (a problem on the problem list) that has been solved and struck
     off: from wherever it stands in handling it is resolved with that result, and the caller is asked to
     confirm and rate it like any other. Appeals already resolved, closed or linked as repeats are left
@@ -299,7 +302,7 @@ def appeal_rate(
     resolved_ok: bool,
     satisfaction: str,
     comment: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     phone_tail: str | None = None,
 ) -> Appeal:
     """The caller's verdict. Resolved and (basically) satisfied closes the appeal out (销号); otherwise it is
@@ -366,7 +369,7 @@ def appeal_rate(
     )
 
 
-def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Any) -> Appeal:
+def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Actor) -> Appeal:
     """A consultation answered at once closes at once: a dispatcher's action. Only a consultation (咨询) can
     be answered on the spot (`Appeal.answerable_on_spot`): any other kind closed at once would count as
     responded to and resolved in time with nothing done, inflating the rates; refused naming `kind`."""
@@ -387,7 +390,7 @@ def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Any) -> Appeal:
     )
 
 
-def appeal_return(*, appeal: Appeal, reason: str, actor: Any) -> Appeal:
+def appeal_return(*, appeal: Appeal, reason: str, actor: Actor) -> Appeal:
     """The handler objects to a wrong dispatch (objection review): back to the dispatcher, counted. The
     handler's action."""
     _authorise(appeal, actor, "return")
@@ -404,7 +407,7 @@ def appeal_return(*, appeal: Appeal, reason: str, actor: Any) -> Appeal:
     )
 
 
-def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Any) -> Appeal:
+def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Actor) -> Appeal:
     """Hand the appeal to another handler, keeping its deadlines; counted so ping-pong shows. The handler's
     or a dispatcher's action."""
     _authorise(appeal, actor, "transfer")
@@ -421,7 +424,7 @@ def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Any) -> Appe
     )
 
 
-def appeals_export_callers(*, actor: Any, rows: int, filters: dict[str, Any]) -> None:
+def appeals_export_callers(*, actor: Login, rows: int, filters: dict[str, Any]) -> None:
     """Allow and record an export of callers' full names and phones (`appeal.export_callers`): every full
     view of personal data is recorded (docs/security.md), with the filters that select the rows and their
     number. Refused (PermissionDenied, nothing recorded) unless `stats.can_export_callers(actor)`."""

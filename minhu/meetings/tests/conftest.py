@@ -70,7 +70,7 @@ ATTENDEES = [
 @pytest.fixture
 def meeting(staffed: Tree, bob: User) -> Meeting:  # noqa: F811
     return meeting_create(
-        by=bob,
+        actor=bob,
         unit=staffed.village_a,
         title="马耳山村三方联席会议",
         place="村党群服务站",

@@ -23,7 +23,7 @@ def test_decide_on_a_phone(
     phone_page: Any, live_server: Any, meeting: Meeting, bob: User, carol: User
 ) -> None:
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="3栋楼道照明损坏")
+    item = agenda_item_add(meeting=meeting, actor=bob, title="3栋楼道照明损坏")
     page, base = phone_page, live_server.url
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("用户名").fill("bob")

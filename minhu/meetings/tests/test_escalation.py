@@ -74,7 +74,7 @@ def test_at_the_deadline_it_is_overdue_and_escalated_up_the_chain(
 
 def test_a_done_action_is_not_chased(meeting: Meeting, bob: User, carol: User, leo: User) -> None:
     action = an_action(meeting, bob, carol)
-    action_done(action=action, by=carol, result="已完成")
+    action_done(action=action, actor=carol, result="已完成")
     action.refresh_from_db()
     assert schedule(action) == []
     report = actions_sweep(now=action.due_at + timedelta(days=3))

@@ -98,11 +98,11 @@ def test_the_list_takes_the_same_queries_for_more_meetings(client: Client, staff
             assert client.get("/meetings/").status_code == 200
         return len(ctx.captured_queries)
 
-    meeting_create(by=bob, unit=staffed.village_a, title="第1次", starts_at=starts())
+    meeting_create(actor=bob, unit=staffed.village_a, title="第1次", starts_at=starts())
     one = count()
     for n in range(2, 7):
-        m = meeting_create(by=bob, unit=staffed.area_a, title=f"第{n}次", starts_at=starts())
-        agenda_item_add(meeting=m, by=bob, title="一事")
+        m = meeting_create(actor=bob, unit=staffed.area_a, title=f"第{n}次", starts_at=starts())
+        agenda_item_add(meeting=m, actor=bob, title="一事")
     assert count() == one
 
 
@@ -160,7 +160,7 @@ def test_the_decide_form_names_the_wrong_fields(
     client: Client, meeting: Meeting, bob: User, carol: User
 ) -> None:
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="楼道照明")
+    item = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明")
     client.force_login(bob)
     page = client.get(f"/meetings/items/{item.pk}/decide/")
     assert page.status_code == 200
@@ -186,7 +186,7 @@ def test_decide_then_done_verify_and_close_out_through_the_pages(
     client: Client, meeting: Meeting, bob: User, carol: User
 ) -> None:
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="楼道照明")
+    item = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明")
     client.force_login(bob)
     r = client.post(f"/meetings/items/{item.pk}/decide/", decide_form(carol))
     assert r["Location"] == f"/meetings/{meeting.pk}/"
@@ -215,7 +215,7 @@ def test_decide_then_done_verify_and_close_out_through_the_pages(
     client.post(f"/meetings/actions/{first.pk}/verify/", {"verdict": "refuse", "note": "2 楼不亮"})
     first.refresh_from_db()
     assert first.state == ActionItem.State.OPEN
-    action_done(action=first, by=carol, result="补上了")
+    action_done(action=first, actor=carol, result="补上了")
     for action in (first, second):
         client.post(f"/meetings/actions/{action.pk}/verify/", {"verdict": "accept", "note": ""})
     client.post(f"/meetings/items/{item.pk}/close/", {"note": "销号"})

@@ -37,16 +37,16 @@ def verbs(obj: Any) -> list[str]:
     return list(Event.objects.for_target(obj).order_by("id").values_list("verb", flat=True))
 
 
-def held(meeting: Meeting, by: User) -> Meeting:
-    attendance_sign_in(attendance=meeting.attendance.order_by("id")[0], by=by)
-    return meeting_hold(meeting=meeting, by=by)
+def held(meeting: Meeting, actor: User) -> Meeting:
+    attendance_sign_in(attendance=meeting.attendance.order_by("id")[0], actor=actor)
+    return meeting_hold(meeting=meeting, actor=actor)
 
 
-def decided(meeting: Meeting, by: User, owner: User | None, **kw: Any) -> AgendaItem:
-    item = agenda_item_add(meeting=meeting, by=by, title=kw.pop("title", "3栋楼道照明损坏"))
+def decided(meeting: Meeting, actor: User, owner: User | None, **kw: Any) -> AgendaItem:
+    item = agenda_item_add(meeting=meeting, actor=actor, title=kw.pop("title", "3栋楼道照明损坏"))
     return agenda_item_decide(
         item=item,
-        by=by,
+        actor=actor,
         solution="物业更换楼道灯",
         owner_role="物业党支部",
         owner=owner,
@@ -77,7 +77,7 @@ def test_create_plans_the_meeting_with_its_attendees_and_records_it(meeting: Mee
 def test_create_refuses_a_party_not_of_the_type_and_names_the_field(staffed: Tree, bob: User) -> None:
     with pytest.raises(ValidationError) as exc:
         meeting_create(
-            by=bob,
+            actor=bob,
             unit=staffed.village_a,
             title=" ",
             starts_at=starts(),
@@ -94,13 +94,13 @@ def test_create_outside_ones_scope_is_refused_and_writes_nothing(
 ) -> None:
     for who in (ivan, carol):  # another village's cadre; a party member (not a manager)
         with pytest.raises(PermissionDenied):
-            meeting_create(by=who, unit=staffed.village_a, title="会议", starts_at=starts())
+            meeting_create(actor=who, unit=staffed.village_a, title="会议", starts_at=starts())
     assert not Meeting.objects.exists()
     assert not Event.objects.filter(verb="meeting.create").exists()
 
 
 def test_a_retried_create_returns_the_first_meeting(staffed: Tree, bob: User) -> None:
-    kw: dict[str, Any] = {"by": bob, "unit": staffed.village_a, "title": "会议", "starts_at": starts()}
+    kw: dict[str, Any] = {"actor": bob, "unit": staffed.village_a, "title": "会议", "starts_at": starts()}
     first = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k1")
     again = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k1")
     assert again.pk == first.pk
@@ -109,41 +109,41 @@ def test_a_retried_create_returns_the_first_meeting(staffed: Tree, bob: User) ->
 
 
 def test_a_street_staff_member_runs_the_meetings_of_the_villages_below(staffed: Tree, alice: User) -> None:
-    m = meeting_create(by=alice, unit=staffed.village_b, title="互助村会议", starts_at=starts())
+    m = meeting_create(actor=alice, unit=staffed.village_b, title="互助村会议", starts_at=starts())
     assert m.unit == staffed.village_b
 
 
 def test_sign_in_once_then_refused(meeting: Meeting, bob: User) -> None:
     a = meeting.attendance.first()
     assert a is not None
-    attendance_sign_in(attendance=a, by=bob)
+    attendance_sign_in(attendance=a, actor=bob)
     with pytest.raises(ValidationError) as exc:
-        attendance_sign_in(attendance=a, by=bob)
+        attendance_sign_in(attendance=a, actor=bob)
     assert "attendance" in exc.value.message_dict
     assert verbs(meeting).count("meeting.sign_in") == 1
 
 
 def test_an_attendee_with_a_login_signs_themselves_in(staffed: Tree, bob: User, carol: User) -> None:
     m = meeting_create(
-        by=bob,
+        actor=bob,
         unit=staffed.village_a,
         title="会议",
         starts_at=starts(),
         attendees=[Attendee("党员业主代表", "张卡", "", carol)],
     )
-    a = attendance_sign_in(attendance=m.attendance.get(), by=carol)
+    a = attendance_sign_in(attendance=m.attendance.get(), actor=carol)
     assert a.signed_in_at is not None
 
 
 def test_someone_else_cannot_sign_an_attendee_in_outside_their_scope(meeting: Meeting, ivan: User) -> None:
     with pytest.raises(PermissionDenied):
-        attendance_sign_in(attendance=meeting.attendance.first(), by=ivan)  # type: ignore[arg-type]
+        attendance_sign_in(attendance=meeting.attendance.first(), actor=ivan)  # type: ignore[arg-type]
     assert not meeting.attendance.filter(signed_in_at__isnull=False).exists()
 
 
 def test_hold_needs_someone_signed_in(meeting: Meeting, bob: User) -> None:
     with pytest.raises(ValidationError) as exc:
-        meeting_hold(meeting=meeting, by=bob)
+        meeting_hold(meeting=meeting, actor=bob)
     assert "attendance" in exc.value.message_dict
     meeting.refresh_from_db()
     assert meeting.state == Meeting.State.PLANNED
@@ -151,22 +151,22 @@ def test_hold_needs_someone_signed_in(meeting: Meeting, bob: User) -> None:
     meeting.refresh_from_db()
     assert (meeting.state, meeting.held_at is not None) == (Meeting.State.HELD, True)
     with pytest.raises(ValidationError):
-        meeting_hold(meeting=meeting, by=bob)
+        meeting_hold(meeting=meeting, actor=bob)
 
 
 def test_items_are_numbered_one_matter_each(meeting: Meeting, bob: User) -> None:
-    a = agenda_item_add(meeting=meeting, by=bob, title="楼道照明")
-    b = agenda_item_add(meeting=meeting, by=bob, title="  垃圾分类  ")
+    a = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明")
+    b = agenda_item_add(meeting=meeting, actor=bob, title="  垃圾分类  ")
     assert [(a.number, a.title), (b.number, b.title)] == [(1, "楼道照明"), (2, "垃圾分类")]
     with pytest.raises(ValidationError) as exc:
-        agenda_item_add(meeting=meeting, by=bob, title="")
+        agenda_item_add(meeting=meeting, actor=bob, title="")
     assert set(exc.value.message_dict) == {"title"}
     assert AgendaItem.objects.count() == 2
 
 
 def test_a_retried_add_returns_the_first_item(meeting: Meeting, bob: User) -> None:
-    a = agenda_item_add(meeting=meeting, by=bob, title="楼道照明", idempotency_key="x")
-    b = agenda_item_add(meeting=meeting, by=bob, title="楼道照明", idempotency_key="x")
+    a = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明", idempotency_key="x")
+    b = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明", idempotency_key="x")
     assert a.pk == b.pk
     assert AgendaItem.objects.count() == 1
 
@@ -181,11 +181,11 @@ def test_decisions_wait_for_the_meeting_to_be_held(meeting: Meeting, bob: User) 
 
 def test_decide_names_every_wrong_field_and_changes_nothing(meeting: Meeting, bob: User) -> None:
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="楼道照明")
+    item = agenda_item_add(meeting=meeting, actor=bob, title="楼道照明")
     with pytest.raises(ValidationError) as exc:
         agenda_item_decide(
             item=item,
-            by=bob,
+            actor=bob,
             solution=" ",
             owner_role="",
             deadline=timezone.localdate() - timedelta(days=1),
@@ -195,7 +195,7 @@ def test_decide_names_every_wrong_field_and_changes_nothing(meeting: Meeting, bo
     with pytest.raises(ValidationError) as exc:
         agenda_item_decide(
             item=item,
-            by=bob,
+            actor=bob,
             solution="换灯",
             owner_role="物业党支部",
             deadline=timezone.localdate() + timedelta(days=3),
@@ -237,7 +237,11 @@ def test_a_decided_matter_is_not_decided_again(meeting: Meeting, bob: User) -> N
     item = decided(meeting, bob, None)
     with pytest.raises(ValidationError) as exc:
         agenda_item_decide(
-            item=item, by=bob, solution="x", owner_role="y", deadline=timezone.localdate() + timedelta(days=1)
+            item=item,
+            actor=bob,
+            solution="x",
+            owner_role="y",
+            deadline=timezone.localdate() + timedelta(days=1),
         )
     assert "state" in exc.value.message_dict
     assert item.actions.count() == 1
@@ -248,43 +252,43 @@ def test_done_then_refused_then_verified_then_closed_out(meeting: Meeting, bob: 
     item = decided(meeting, bob, carol)
     action = item.actions.get()
     with pytest.raises(ValidationError) as exc:
-        agenda_item_close(item=item, by=bob)
+        agenda_item_close(item=item, actor=bob)
     assert "actions" in exc.value.message_dict
 
     with pytest.raises(ValidationError) as exc:
-        action_done(action=action, by=carol, result=" ")
+        action_done(action=action, actor=carol, result=" ")
     assert "result" in exc.value.message_dict
-    action = action_done(action=action, by=carol, result="已更换 6 盏灯")
+    action = action_done(action=action, actor=carol, result="已更换 6 盏灯")
     assert (action.state, action.watch_at) == (ActionItem.State.DONE, None)
     assert Notification.objects.filter(recipient=bob, subject__startswith="Done, to be verified").exists()
 
     with pytest.raises(ValidationError) as exc:
-        action_verify(action=action, by=bob, accept=False)
+        action_verify(action=action, actor=bob, accept=False)
     assert "note" in exc.value.message_dict
-    action = action_verify(action=action, by=bob, accept=False, note="2 楼还不亮")
+    action = action_verify(action=action, actor=bob, accept=False, note="2 楼还不亮")
     assert (action.state, action.done_at) == (ActionItem.State.OPEN, None)
     assert action.watch_at is not None  # watched again
 
-    action = action_done(action=action, by=carol, result="2 楼也换了")
-    action = action_verify(action=action, by=bob, note="现场看过")
+    action = action_done(action=action, actor=carol, result="2 楼也换了")
+    action = action_verify(action=action, actor=bob, note="现场看过")
     assert action.state == ActionItem.State.VERIFIED
-    item = agenda_item_close(item=item, by=bob, note="业主满意")
+    item = agenda_item_close(item=item, actor=bob, note="业主满意")
     assert (item.state, item.close_note) == (AgendaItem.State.CLOSED, "业主满意")
     assert verbs(action) == ["action.done", "action.refuse", "action.done", "action.verify"]
     assert verbs(item) == ["meeting.item_add", "meeting.decide", "meeting.item_close"]
 
-    meeting = meeting_close(meeting=meeting, by=bob)
+    meeting = meeting_close(meeting=meeting, actor=bob)
     assert meeting.state == Meeting.State.CLOSED
     with pytest.raises(ValidationError):
-        agenda_item_add(meeting=meeting, by=bob, title="又一事")
+        agenda_item_add(meeting=meeting, actor=bob, title="又一事")
 
 
 def test_the_owner_cannot_verify_their_own_action(meeting: Meeting, bob: User) -> None:
     held(meeting, bob)
     action = decided(meeting, bob, bob).actions.get()
-    action_done(action=action, by=bob, result="done")
+    action_done(action=action, actor=bob, result="done")
     with pytest.raises(ValidationError) as exc:
-        action_verify(action=action, by=bob)
+        action_verify(action=action, actor=bob)
     assert "state" in exc.value.message_dict
     action.refresh_from_db()
     assert action.state == ActionItem.State.DONE
@@ -296,16 +300,16 @@ def test_only_the_owner_or_a_manager_reports_done(
     held(meeting, bob)
     action = decided(meeting, bob, carol).actions.get()
     with pytest.raises(PermissionDenied):
-        action_done(action=action, by=ivan, result="x")
+        action_done(action=action, actor=ivan, result="x")
     action.refresh_from_db()
     assert action.state == ActionItem.State.OPEN
 
 
 def test_a_meeting_closes_only_when_every_matter_is_closed_out(meeting: Meeting, bob: User) -> None:
     held(meeting, bob)
-    agenda_item_add(meeting=meeting, by=bob, title="楼道照明")
+    agenda_item_add(meeting=meeting, actor=bob, title="楼道照明")
     with pytest.raises(ValidationError) as exc:
-        meeting_close(meeting=meeting, by=bob)
+        meeting_close(meeting=meeting, actor=bob)
     assert "items" in exc.value.message_dict
     meeting.refresh_from_db()
     assert meeting.state == Meeting.State.HELD
@@ -323,52 +327,52 @@ def test_closing_out_calls_the_subjects_closer_in_the_transaction(
     meeting: Meeting, bob: User, staffed: Tree, closers: Any
 ) -> None:
     calls: list[tuple[int, Any, Any]] = []
-    register_subject_closer("grid.Unit", lambda item, subject, by: calls.append((item.pk, subject, by)))
+    register_subject_closer("grid.Unit", lambda item, subject, actor: calls.append((item.pk, subject, actor)))
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="一片的路灯", subject=staffed.area_a)
+    item = agenda_item_add(meeting=meeting, actor=bob, title="一片的路灯", subject=staffed.area_a)
     assert list(subject_items(staffed.area_a)) == [item]
     assert item.subject_is(staffed.area_a)
     with pytest.raises(ValidationError) as exc:
-        agenda_item_add(meeting=meeting, by=bob, title="又是路灯", subject=staffed.area_a)
+        agenda_item_add(meeting=meeting, actor=bob, title="又是路灯", subject=staffed.area_a)
     assert "subject" in exc.value.message_dict
 
     item = agenda_item_decide(
         item=item,
-        by=bob,
+        actor=bob,
         solution="修灯",
         owner_role="物业党支部",
         deadline=timezone.localdate() + timedelta(days=2),
     )
     action = item.actions.get()
-    action_done(action=action, by=bob, result="修好")
+    action_done(action=action, actor=bob, result="修好")
     action.refresh_from_db()
-    action_verify(action=action, by=User.objects.get(username="alice"))
-    agenda_item_close(item=item, by=bob)
+    action_verify(action=action, actor=User.objects.get(username="alice"))
+    agenda_item_close(item=item, actor=bob)
     assert calls == [(item.pk, staffed.area_a, bob)]
     # closed out: the subject may go on another agenda
-    agenda_item_add(meeting=meeting, by=bob, title="路灯又坏了", subject=staffed.area_a)
+    agenda_item_add(meeting=meeting, actor=bob, title="路灯又坏了", subject=staffed.area_a)
 
 
 def test_a_failing_closer_leaves_the_item_decided(
     meeting: Meeting, bob: User, alice: User, staffed: Tree, closers: Any
 ) -> None:
-    def boom(item: AgendaItem, subject: Any, by: Any) -> None:
+    def boom(item: AgendaItem, subject: Any, actor: Any) -> None:
         raise ValidationError({"subject": "the problem refuses"})
 
     register_subject_closer("grid.unit", boom)
     held(meeting, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title="一片的路灯", subject=staffed.area_a)
+    item = agenda_item_add(meeting=meeting, actor=bob, title="一片的路灯", subject=staffed.area_a)
     item = agenda_item_decide(
         item=item,
-        by=bob,
+        actor=bob,
         solution="修灯",
         owner_role="物业党支部",
         deadline=timezone.localdate() + timedelta(days=2),
     )
-    action = action_done(action=item.actions.get(), by=bob, result="修好")
-    action_verify(action=action, by=alice)
+    action = action_done(action=item.actions.get(), actor=bob, result="修好")
+    action_verify(action=action, actor=alice)
     with pytest.raises(ValidationError):
-        agenda_item_close(item=item, by=bob)
+        agenda_item_close(item=item, actor=bob)
     item.refresh_from_db()
     assert item.state == AgendaItem.State.DECIDED
     assert "meeting.item_close" not in verbs(item)
@@ -379,7 +383,7 @@ def test_a_retried_create_racing_the_first_returns_the_first_meeting(
 ) -> None:
     from minhu.meetings import services
 
-    kw: dict[str, Any] = {"by": bob, "unit": staffed.village_a, "title": "会议", "starts_at": starts()}
+    kw: dict[str, Any] = {"actor": bob, "unit": staffed.village_a, "title": "会议", "starts_at": starts()}
     first = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k-race")
     monkeypatch.setattr(services, "replay", lambda qs, key: None)  # both passed the lookup at once
     again = meeting_create(**kw, attendees=ATTENDEES, idempotency_key="k-race")
@@ -391,7 +395,7 @@ def test_a_retried_create_racing_the_first_returns_the_first_meeting(
 def test_a_bad_key_is_refused_naming_it(staffed: Tree, bob: User) -> None:
     with pytest.raises(ValidationError) as exc:
         meeting_create(
-            by=bob, unit=staffed.village_a, title="会议", starts_at=starts(), idempotency_key="two words"
+            actor=bob, unit=staffed.village_a, title="会议", starts_at=starts(), idempotency_key="two words"
         )
     assert set(exc.value.message_dict) == {"idempotency_key"}
     assert not Meeting.objects.exists()

@@ -21,7 +21,7 @@ def test_problems_and_their_links_are_read_only_in_administration(
 ) -> None:
     linked = raise_appeal(staffed.block_a, "楼下电动车充电难", ordinary)
     other = raise_appeal(staffed.block_a, "充电桩不够用", ordinary)
-    problem = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难", appeals=[linked])
+    problem = problem_create(actor=bob, unit=staffed.village_a, title="电动车充电难", appeals=[linked])
     login_with_second_factor(client, root)
     events = Event.objects.count()
     url = reverse("admin:problems_problem_change", args=[problem.pk])

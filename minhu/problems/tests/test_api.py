@@ -20,8 +20,8 @@ def test_problems_are_scoped_and_show_no_callers(
     client: Any, staffed: Tree, bob: User, root: User, ordinary: Category, raise_: Any
 ) -> None:
     a = raise_(staffed.block_a, "楼道电动车充电", ordinary, phone="13500001111", name="孙小明")
-    mine = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难", appeals=[a])
-    other = problem_create(by=root, unit=staffed.village_b, title="村口垃圾")
+    mine = problem_create(actor=bob, unit=staffed.village_a, title="电动车充电难", appeals=[a])
+    other = problem_create(actor=root, unit=staffed.village_b, title="村口垃圾")
     auth = bearer(bob, [Scope.APPEALS_READ])
     listed = client.get("/api/v1/problems", **auth).json()
     assert [p["title"] for p in listed["items"]] == ["电动车充电难"]
@@ -38,7 +38,7 @@ def test_problems_are_scoped_and_show_no_callers(
 
 
 def test_the_public_board_needs_no_token(client: Any, staffed: Tree, bob: User) -> None:
-    problem_create(by=bob, unit=staffed.village_a, title="路灯不亮（电话13812348000）")
+    problem_create(actor=bob, unit=staffed.village_a, title="路灯不亮（电话13812348000）")
     board = client.get(f"/api/v1/boards/{staffed.village_a.code}")
     assert board.status_code == 200
     assert board.json()["problems"][0]["title"] == "路灯不亮（电话＊＊＊）"

@@ -31,9 +31,9 @@ from minhu.problems.services import problem_create, problem_dismiss
 pytestmark = pytest.mark.django_db
 
 
-def _meeting(tree: Tree, by: User) -> Any:
+def _meeting(tree: Tree, actor: User) -> Any:
     meeting = meeting_create(
-        by=by,
+        actor=actor,
         unit=tree.village_a,
         title="三方联席会议（十二月）",
         starts_at=timezone.now() + timedelta(hours=1),
@@ -55,7 +55,7 @@ def test_from_the_agenda_to_struck_off(
     a2 = raise_(
         staffed.block_a, "小区没有充电桩", ordinary, channel="hotline", phone="13500002222", address="2"
     )
-    problem = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难", appeals=[a1, a2])
+    problem = problem_create(actor=bob, unit=staffed.village_a, title="电动车充电难", appeals=[a1, a2])
     meeting = _meeting(staffed, bob)
     client.force_login(bob)
     page = client.get(reverse("problems:detail", args=[problem.pk])).content.decode()
@@ -73,11 +73,11 @@ def test_from_the_agenda_to_struck_off(
     assert bad.status_code == 400
 
     for attendance in meeting.attendance.all():
-        attendance_sign_in(attendance=attendance, by=bob)
-    meeting_hold(meeting=meeting, by=bob)
+        attendance_sign_in(attendance=attendance, actor=bob)
+    meeting_hold(meeting=meeting, actor=bob)
     item = agenda_item_decide(
         item=item,
-        by=bob,
+        actor=bob,
         solution="在小区东侧安装电动车集中充电桩",
         owner_role="物业党支部",
         owner=bob,
@@ -89,9 +89,9 @@ def test_from_the_agenda_to_struck_off(
     assert "物业党支部" in board
     assert bob.display_name not in board
 
-    action = action_done(action=item.actions.get(), by=bob, result="已安装20个充电桩并通电")
-    action_verify(action=action, by=alice)
-    agenda_item_close(item=item, by=bob)
+    action = action_done(action=item.actions.get(), actor=bob, result="已安装20个充电桩并通电")
+    action_verify(action=action, actor=alice)
+    agenda_item_close(item=item, actor=bob)
     problem.refresh_from_db()
     assert problem.state == Problem.State.SOLVED
     assert problem.resolution == "在小区东侧安装电动车集中充电桩\n已安装20个充电桩并通电"
@@ -107,22 +107,22 @@ def test_a_dismissed_problem_does_not_stop_its_item_closing(
 ) -> None:
     from minhu.meetings.services import agenda_item_add
 
-    problem = problem_create(by=bob, unit=staffed.village_a, title="重复的一条")
+    problem = problem_create(actor=bob, unit=staffed.village_a, title="重复的一条")
     meeting = _meeting(staffed, bob)
-    item = agenda_item_add(meeting=meeting, by=bob, title=problem.title, subject=problem)
-    attendance_sign_in(attendance=meeting.attendance.first(), by=bob)
-    meeting_hold(meeting=meeting, by=bob)
+    item = agenda_item_add(meeting=meeting, actor=bob, title=problem.title, subject=problem)
+    attendance_sign_in(attendance=meeting.attendance.first(), actor=bob)
+    meeting_hold(meeting=meeting, actor=bob)
     item = agenda_item_decide(
         item=item,
-        by=bob,
+        actor=bob,
         solution="并入另一条",
         owner_role="村两委",
         deadline=timezone.localdate(),
         actions=["并入"],
     )
-    problem_dismiss(problem=problem, by=bob, reason="重复")
-    action_verify(action=action_done(action=item.actions.get(), by=bob, result="已并入"), by=alice)
-    item = agenda_item_close(item=item, by=bob)
+    problem_dismiss(problem=problem, actor=bob, reason="重复")
+    action_verify(action=action_done(action=item.actions.get(), actor=bob, result="已并入"), actor=alice)
+    item = agenda_item_close(item=item, actor=bob)
     problem.refresh_from_db()
     assert item.state == AgendaItem.State.CLOSED
     assert problem.state == Problem.State.DISMISSED

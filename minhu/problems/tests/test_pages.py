@@ -26,8 +26,8 @@ CHARGING = "电动车在楼道里充电，很危险"
 
 
 def test_the_list_shows_the_users_communities_only(staffed: Tree, bob: User, root: User, client: Any) -> None:
-    mine = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难")
-    problem_create(by=root, unit=staffed.village_b, title="村口垃圾")
+    mine = problem_create(actor=bob, unit=staffed.village_a, title="电动车充电难")
+    problem_create(actor=root, unit=staffed.village_b, title="村口垃圾")
     client.force_login(bob)
     page = client.get(reverse("problems:index")).content.decode()
     assert "电动车充电难" in page
@@ -51,7 +51,7 @@ def test_the_list_costs_the_same_queries_for_few_and_many_problems(
 
     for i in range(2):
         problem_create(
-            by=bob,
+            actor=bob,
             unit=staffed.village_a,
             title=f"问题{i}",
             appeals=[raise_(staffed.block_a, f"事项{i}", ordinary, address=f"a{i}")],
@@ -59,7 +59,7 @@ def test_the_list_costs_the_same_queries_for_few_and_many_problems(
     few = count()
     for i in range(2, 12):
         problem_create(
-            by=bob,
+            actor=bob,
             unit=staffed.village_a,
             title=f"问题{i}",
             appeals=[raise_(staffed.block_a, f"事项{i}", ordinary, address=f"a{i}")],
@@ -71,13 +71,13 @@ def test_the_export_is_the_filtered_list(
     staffed: Tree, bob: User, ordinary: Category, client: Any, raise_: Any
 ) -> None:
     problem_create(
-        by=bob,
+        actor=bob,
         unit=staffed.village_a,
         title="电动车充电难",
         appeals=[raise_(staffed.block_a, CHARGING, ordinary)],
     )
-    gone = problem_create(by=bob, unit=staffed.village_a, title="重复的一条")
-    problem_dismiss(problem=gone, by=bob, reason="重复")
+    gone = problem_create(actor=bob, unit=staffed.village_a, title="重复的一条")
+    problem_dismiss(problem=gone, actor=bob, reason="重复")
     client.force_login(bob)
     response = client.get(reverse("problems:index"), {"state": "open", "format": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -145,7 +145,7 @@ def test_merge_and_strike_off_from_the_problem_page(
     a1 = raise_(staffed.block_a, CHARGING, ordinary, phone="13500001111", name="孙小明", address="3号楼")
     a2 = raise_(staffed.area_a, "楼道里电动车充电太危险", ordinary, address="5号楼")
     problem = problem_create(
-        by=bob, unit=staffed.village_a, title="电动车充电难", description=CHARGING, appeals=[a1]
+        actor=bob, unit=staffed.village_a, title="电动车充电难", description=CHARGING, appeals=[a1]
     )
     client.force_login(bob)
     url = reverse("problems:detail", args=[problem.pk])
@@ -169,7 +169,7 @@ def test_merge_and_strike_off_from_the_problem_page(
 
 
 def test_someone_without_the_community_cannot_act(staffed: Tree, bob: User, carol: User, client: Any) -> None:
-    problem = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难")
+    problem = problem_create(actor=bob, unit=staffed.village_a, title="电动车充电难")
     client.force_login(carol)  # a grid member: sees appeals, keeps no problem list
     response = client.post(reverse("problems:act", args=[problem.pk, "close"]), {"resolution": "x"})
     assert response.status_code == 404
@@ -189,14 +189,14 @@ def test_the_public_board_shows_problems_and_no_personal_data(
         caller=dave,
     )
     problem_create(
-        by=bob,
+        actor=bob,
         unit=staffed.village_a,
         title="电动车充电难（联系13812348000）",
         description="刘大反映，楼道充电",
         appeals=[a],
     )
-    gone = problem_create(by=bob, unit=staffed.village_a, title="撤下的一条")
-    problem_dismiss(problem=gone, by=bob, reason="重复")
+    gone = problem_create(actor=bob, unit=staffed.village_a, title="撤下的一条")
+    problem_dismiss(problem=gone, actor=bob, reason="重复")
     response = client.get(reverse("problems:board", args=[staffed.village_a.code]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -215,7 +215,9 @@ def test_the_record_form_hints_at_the_same_matter_while_staff_type(
     staffed: Tree, bob: User, dave: User, ordinary: Category, client: Any, raise_: Any
 ) -> None:
     a = raise_(staffed.block_a, CHARGING, ordinary, address="3号楼")
-    problem = problem_create(by=bob, unit=staffed.village_a, title="电动车充电难", description="楼道充电危险")
+    problem = problem_create(
+        actor=bob, unit=staffed.village_a, title="电动车充电难", description="楼道充电危险"
+    )
     url = reverse("appeals:record_hints")
     client.force_login(bob)
     page = client.get(

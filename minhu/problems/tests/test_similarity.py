@@ -83,7 +83,7 @@ def test_an_open_problem_is_suggested_and_another_village_is_not_compared(
 ) -> None:
     elsewhere = raise_(staffed.block_b, "电动车在楼道里充电，很危险", ordinary, address="b")
     problem = problem_create(
-        by=bob, unit=staffed.village_a, title="电动车充电难", description="楼道充电、飞线充电"
+        actor=bob, unit=staffed.village_a, title="电动车充电难", description="楼道充电、飞线充电"
     )
     found = similar_to(root, text="电瓶车在楼道里充电太危险", unit=staffed.block_a)
     assert [s.problem for s in found if s.problem] == [problem]

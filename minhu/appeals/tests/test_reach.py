@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from openpyxl import load_workbook
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from minhu.accounts.models import Scope, User
 from minhu.accounts.roles import Role
@@ -249,9 +249,9 @@ def test_same_rows_on_page_export_and_api(found: dict[str, Appeal], alice: User,
         assert page.status_code == 200
         on_page = {x.tracking_code for x in page.context["page"]}
         xlsx = client.get("/appeals/list/", {"q": q, "format": "xlsx"})
-        wb = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)), read_only=True)
+        wb = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)), read_only=True)  # type: ignore[attr-defined]
         exported = {r[0] for r in list(wb.worksheets[0].iter_rows(values_only=True))[1:]}
-        r = client.get("/api/v1/appeals", {"q": q, "limit": 100}, HTTP_AUTHORIZATION=f"Bearer {plain}")
+        r = client.get("/api/v1/appeals", {"q": q, "limit": "100"}, HTTP_AUTHORIZATION=f"Bearer {plain}")
         assert r.status_code == 200, r.content
         assert on_page == exported == {x["tracking_code"] for x in r.json()["items"]} == expected
     # results still show masked phones

@@ -181,7 +181,7 @@ def detail(request: HtmxHttpRequest, pk: int, *, caller_phone: str = "") -> Http
             "may_dispatch": dispatcher,
             "photos": list(appeal.attachments.all()),
             "panels": detail_panels(request, appeal),
-            "may_reveal": may_reveal_caller(appeal, request.user, in_scope=True),
+            "may_reveal": may_reveal_caller(appeal, request.user, in_scope=True, dispatcher=dispatcher),
             "caller_phone": caller_phone,
         },
     )

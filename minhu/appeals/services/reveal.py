@@ -19,17 +19,20 @@ from minhu.appeals.services.lifecycle import may_act
 from minhu.core.services import event_record
 
 
-def may_reveal_caller(appeal: Appeal, user: Any, *, in_scope: bool | None = None) -> bool:
+def may_reveal_caller(
+    appeal: Appeal, user: Any, *, in_scope: bool | None = None, dispatcher: bool | None = None
+) -> bool:
     """The appeal's handler, the one it is escalated to, or a dispatcher (`may_act(..., "dispatch")`) with
     the appeal in their scope (`appeals_visible_to`; pass `in_scope=True` when the caller already read the
-    appeal through it, to save the query). Only for an appeal with a phone."""
+    appeal through it, and `dispatcher=may_dispatch(user)` when it is known, to save the queries). Only for
+    an appeal with a phone."""
     if not getattr(user, "is_authenticated", False) or not appeal.caller_phone:
         return False
     if appeal.handler_id is not None and appeal.handler_id == user.pk:
         return True
     if appeal.escalated_to_id is not None and appeal.escalated_to_id == user.pk:
         return True
-    if not may_act(appeal, user, "dispatch"):
+    if not (may_act(appeal, user, "dispatch") if dispatcher is None else dispatcher):
         return False
     if in_scope is None:
         in_scope = appeals_visible_to(user).filter(pk=appeal.pk).exists()

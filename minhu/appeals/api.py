@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
@@ -22,8 +22,22 @@ from minhu.accounts.models import Scope
 from minhu.appeals.actions import appeal_act
 from minhu.appeals.models import Appeal, Category, Channel, Kind, Satisfaction, State
 from minhu.appeals.rates import Rates, rates_by, rates_for
-from minhu.appeals.selectors import AppealFilter, appeal_list, appeal_timeline, appeals_visible_to
-from minhu.appeals.services import ACTIONS, Conflict, IntakeData, NotAllowed, actions_for, appeal_submit
+from minhu.appeals.selectors import (
+    AppealFilter,
+    appeal_list,
+    appeal_timeline,
+    appeals_visible_to,
+    normalise_code,
+)
+from minhu.appeals.services import (
+    ACTIONS,
+    Conflict,
+    IntakeData,
+    NotAllowed,
+    actions_for,
+    appeal_caller_reveal,
+    appeal_submit,
+)
 from minhu.core.api import PUBLIC_ERRORS, TOKEN_ERRORS, ApiError, ErrorsOut, IsoDate, IsoDateTime, Paged
 from minhu.core.masking import mask_name, mask_phone
 from minhu.core.models import Event
@@ -185,6 +199,17 @@ class AppealFilters(Schema):
         None, description="true: only those overdue now (as `overdue` in each appeal); false: none of them"
     )
     mine: bool | None = Field(None, description="true: only those you handle")
+    q: str | None = Field(
+        None,
+        max_length=100,
+        description="search: a tracking code (spaces, dashes and case ignored), the last four digits of "
+        "the caller's phone, or a word of the description or address",
+    )
+
+
+class CallerOut(Schema):
+    tracking_code: str
+    caller_phone: str = Field(description="in full: the reveal is recorded (`appeal.caller_reveal`)")
 
 
 class RatesOut(Schema):
@@ -250,7 +275,8 @@ def categories(request: HttpRequest) -> QuerySet[Category]:
     summary="Follow an appeal by its tracking code (no personal data)",
 )
 def track(request: HttpRequest, tracking_code: str) -> PublicAppealOut:
-    appeal = Appeal.objects.select_related("category").filter(tracking_code=tracking_code.upper()).first()
+    code = normalise_code(tracking_code)
+    appeal = Appeal.objects.select_related("category").filter(tracking_code=code).first()
     if appeal is None:
         raise ApiError(404, "not_found", _("No appeal has this tracking code."), "tracking_code")
     return PublicAppealOut(
@@ -277,7 +303,7 @@ def _visible(request: HttpRequest, scope: Scope) -> QuerySet[Appeal]:
 
 
 def _appeal(request: HttpRequest, tracking_code: str, scope: Scope) -> Appeal:
-    appeal = _visible(request, scope).filter(tracking_code=tracking_code.upper()).first()
+    appeal = _visible(request, scope).filter(tracking_code=normalise_code(tracking_code)).first()
     if appeal is None:
         raise ApiError(
             404, "not_found", _("No appeal with this tracking code in your scope."), "tracking_code"
@@ -309,6 +335,7 @@ def appeals(request: HttpRequest, filters: Query[AppealFilters]) -> QuerySet[App
         submitted_before=filters.submitted_before,
         overdue=filters.overdue,
         mine=bool(filters.mine),
+        q=(filters.q or "").strip(),
     )
     return appeal_list(user, chosen)
 
@@ -376,6 +403,23 @@ def appeal_create(
 )
 def appeal_detail(request: HttpRequest, tracking_code: str) -> Appeal:
     return _appeal(request, tracking_code, Scope.APPEALS_READ)
+
+
+@router.post(
+    "/appeals/{tracking_code}/caller",
+    response={200: CallerOut, **TOKEN_ERRORS},
+    summary="Reveal the caller's full phone (recorded)",
+    description="For the appeal's handler, the one it is escalated to and the dispatchers of its scope, "
+    "as on the staff page: each call records one `appeal.caller_reveal` event (who and when, never the "
+    "phone). Others get 403; an appeal outside your scope 404. Everywhere else the phone stays masked.",
+)
+def appeal_caller(request: HttpRequest, tracking_code: str) -> CallerOut:
+    appeal = _appeal(request, tracking_code, Scope.APPEALS_WRITE)
+    try:
+        phone = appeal_caller_reveal(appeal=appeal, actor=request.user)
+    except PermissionDenied as exc:
+        raise ApiError(403, "forbidden", str(exc.args[0]) if exc.args else _("You may not do this.")) from exc
+    return CallerOut(tracking_code=appeal.tracking_code, caller_phone=phone)
 
 
 @router.post(

@@ -85,7 +85,7 @@ class RateForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(label=_("Tracking code"), max_length=16)
+    code = forms.CharField(label=_("Tracking code"), max_length=32)  # spaces and dashes allowed
 
 
 class ResolveForm(forms.Form):

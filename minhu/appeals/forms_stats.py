@@ -138,6 +138,13 @@ class RankingForm(forms.Form):
 
 
 class ListForm(_RangeMixin, forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_("Tracking code, last four digits of the phone, or a word"),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     state = forms.ChoiceField(label=_("State"), required=False, choices=_choices(State.choices))
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_choices(Kind.choices))
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=_choices(Channel.choices))
@@ -150,7 +157,7 @@ class ListForm(_RangeMixin, forms.Form):
         super().__init__(data)
         self.fields["unit"] = ScopedUnitField(user, data.get("unit"), label=_("Unit"), empty_label=_("All"))
         self._add_range()
-        self.order_fields(["state", "kind", "channel", "category", "unit", "from", "to", "overdue"])
+        self.order_fields(["q", "state", "kind", "channel", "category", "unit", "from", "to", "overdue"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -172,4 +179,5 @@ class ListForm(_RangeMixin, forms.Form):
             submitted_from=Period(since, since).since if since is not None else None,
             submitted_before=Period(until, until).until if until is not None else None,
             overdue=True if d.get("overdue") else None,
+            q=(d.get("q") or "").strip(),
         )

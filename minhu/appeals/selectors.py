@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,10 @@ TIMELINE_LABELS = {
     "appeal.transfer": _("Transferred to another handler"),
     "appeal.escalate": _("Escalated"),
     "appeal.overdue": _("Past its deadline"),
+    "appeal.caller_reveal": _("The caller's full phone was shown"),
 }
+# Staff-only acts: on the staff timeline (with who did them), never on the public one.
+INTERNAL_VERBS = frozenset({"appeal.caller_reveal"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class TimelineEntry:
 
 def appeal_timeline(appeal: Appeal, *, public: bool) -> list[TimelineEntry]:
     events = Event.objects.for_target(appeal).order_by("at", "id")
+    if public:
+        events = events.exclude(verb__in=INTERNAL_VERBS)
     return [
         TimelineEntry(
             at=e.at,
@@ -80,6 +86,37 @@ def appeals_visible_to(user: Viewer) -> QuerySet[Appeal]:
     return qs.filter(q)
 
 
+# --- search -------------------------------------------------------------------------------------------
+
+_CODE_SEPARATORS = re.compile(r"[\s\-_.·]+")
+_CODE = re.compile(r"[0-9A-Z]{6,16}")
+SEARCH_MAX = 100
+
+
+def normalise_code(text: str) -> str:
+    """A tracking code as people write or read it out (`abcd efgh-ijkl`) → as stored (`ABCDEFGHIJKL`):
+    spaces, dashes and dots dropped, upper case."""
+    return _CODE_SEPARATORS.sub("", text).upper()
+
+
+def search_q(text: str) -> Q | None:
+    """The one search box of the list, its export, the API and the workbench, as one condition (None: the
+    box is empty, nothing narrows): the tracking code (spaces, dashes and case ignored; exact, so the
+    code's unique index answers it), the caller's phone tail (exactly four digits: the last four, which
+    the masked phone shows anyway), or a keyword in the description or address (`icontains`). It only
+    narrows: the caller applies it to a queryset already in the user's scope."""
+    text = text.strip()[:SEARCH_MAX]
+    if not text:
+        return None
+    q = Q(description__icontains=text) | Q(address__icontains=text)
+    code = normalise_code(text)
+    if _CODE.fullmatch(code):
+        q |= Q(tracking_code=code)
+    if len(text) == 4 and text.isdigit():
+        q |= Q(caller_phone__endswith=text)
+    return q
+
+
 @dataclass(frozen=True)
 class Workbench:
     mine: list[Appeal]
@@ -87,24 +124,26 @@ class Workbench:
     escalated: list[Appeal]
 
 
-def workbench_for(user: Viewer, *, now: datetime | None = None) -> Workbench:
-    """My open appeals by deadline, and (for dispatchers) the unassigned ones in my scope."""
+def workbench_for(user: Viewer, *, now: datetime | None = None, q: str = "") -> Workbench:
+    """My open appeals by deadline, and (for dispatchers) the unassigned ones in my scope; `q` narrows each
+    queue with the list's search (`search_q`)."""
     if not user.is_authenticated:
         return Workbench(mine=[], to_dispatch=[], escalated=[])
     now = now or timezone.now()
+    found = search_q(q) or Q()
     mine = list(
         Appeal.objects.select_related("category")
-        .filter(handler=user, state__in=OPEN_STATES)
+        .filter(found, handler=user, state__in=OPEN_STATES)
         .order_by("resolution_due_at", "id")[:200]
     )
     to_dispatch = list(
         appeals_visible_to(user)
-        .filter(state=State.SUBMITTED, handler__isnull=True)
+        .filter(found, state=State.SUBMITTED, handler__isnull=True)
         .order_by("submitted_at")[:200]
     )
     escalated = list(
         Appeal.objects.select_related("category")
-        .filter(escalated_to=user, state__in=OPEN_STATES)
+        .filter(found, escalated_to=user, state__in=OPEN_STATES)
         .order_by("resolution_due_at", "id")[:200]
     )
     for a in [*mine, *to_dispatch, *escalated]:
@@ -138,6 +177,7 @@ class AppealFilter:
     submitted_before: datetime | None = None  # excluded
     overdue: bool | None = None  # True: only overdue ones (`Appeal.objects.overdue`); False: none of them
     mine: bool = False  # only those the user handles
+    q: str = ""  # the search box (`search_q`): tracking code, phone tail or keyword
 
     def record(self) -> dict[str, Any]:
         """The filter as plain values, for the record of an export."""
@@ -151,6 +191,7 @@ class AppealFilter:
             "before": self.submitted_before.isoformat() if self.submitted_before else "",
             "overdue": self.overdue,
             "mine": self.mine,
+            "q": self.q,
         }
 
 
@@ -178,4 +219,7 @@ def appeal_list(user: Viewer, filters: AppealFilter, *, now: datetime | None = N
         qs = qs.exclude(overdue_q(now))
     if filters.mine:
         qs = qs.filter(handler_id=user.pk)
+    found = search_q(filters.q)
+    if found is not None:
+        qs = qs.filter(found)
     return qs.order_by("-submitted_at", "-id")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("record/hints/", views.record_hints, name="record_hints"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/photo/<int:attachment>/", views.photo, name="photo"),
+    path("<int:pk>/caller/", views.caller_reveal, name="caller_reveal"),
     path("<int:pk>/<str:action>/", views.act, name="act"),
     path("stats/", views_stats.stats, name="stats"),
     path("ranking/", views_stats.ranking_page, name="ranking"),

@@ -7,7 +7,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -31,16 +31,24 @@ from minhu.appeals.forms import (
 )
 from minhu.appeals.models import NOT_ANSWERABLE_ON_SPOT, Appeal, Attachment, State
 from minhu.appeals.panels import detail_panels, intake_hints
-from minhu.appeals.selectors import appeal_timeline, appeals_visible_to, flag, workbench_for
+from minhu.appeals.selectors import (
+    appeal_timeline,
+    appeals_visible_to,
+    flag,
+    normalise_code,
+    workbench_for,
+)
 from minhu.appeals.services import (
     Conflict,
     IntakeData,
     NotAllowed,
     appeal_answer_on_spot,
+    appeal_caller_reveal,
     appeal_rate,
     appeal_submit,
     may_dispatch,
     may_rate,
+    may_reveal_caller,
 )
 from minhu.core.http import HtmxHttpRequest
 from minhu.core.types import login_of
@@ -89,7 +97,7 @@ def submit(request: HtmxHttpRequest) -> HttpResponse:
 def track_lookup(request: HtmxHttpRequest) -> HttpResponse:
     form = TrackForm(request.GET or None)
     if form.is_valid():
-        code = form.cleaned_data["code"].strip().upper()
+        code = normalise_code(form.cleaned_data["code"])
         if Appeal.objects.filter(tracking_code=code).exists():
             return redirect("appeals:track", code=code)
         form.add_error("code", _("No appeal has this tracking code. Check it and try again."))
@@ -97,6 +105,8 @@ def track_lookup(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def track(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    if normalise_code(code) != code:
+        return redirect("appeals:track", code=normalise_code(code))  # `abcd-efgh-ijkl` as read out
     appeal = get_object_or_404(Appeal.objects.select_related("category", "repeat_of"), tracking_code=code)
     url = request.build_absolute_uri(reverse("appeals:track", args=[code]))
     context = {
@@ -139,7 +149,8 @@ def rate(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def workbench(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "appeals/workbench.html", {"bench": workbench_for(request.user)})
+    q = request.GET.get("q", "").strip()[:100]
+    return render(request, "appeals/workbench.html", {"bench": workbench_for(request.user, q=q), "q": q})
 
 
 def _visible(request: HtmxHttpRequest, pk: int) -> Appeal:
@@ -150,7 +161,8 @@ def _visible(request: HtmxHttpRequest, pk: int) -> Appeal:
 
 
 @login_required
-def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def detail(request: HtmxHttpRequest, pk: int, *, caller_phone: str = "") -> HttpResponse:
+    """The staff page of an appeal; `caller_phone` is the full phone just revealed (`caller_reveal`)."""
     appeal = _visible(request, pk)
     is_handler = appeal.handler_id == request.user.pk
     dispatcher = may_dispatch(request.user)
@@ -170,8 +182,31 @@ def detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "may_dispatch": dispatcher,
             "photos": list(appeal.attachments.all()),
             "panels": detail_panels(request, appeal),
+            "may_reveal": may_reveal_caller(appeal, request.user, in_scope=True, dispatcher=dispatcher),
+            "caller_phone": caller_phone,
         },
     )
+
+
+@login_required
+@require_POST
+def caller_reveal(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show the caller's full phone as a `tel:` link to someone who may reach them (recorded by the
+    service). htmx swaps the caller's line alone; without htmx the whole page comes back with it. Neither
+    is cached, and a reload shows the mask again."""
+    appeal = _visible(request, pk)
+    try:
+        phone = appeal_caller_reveal(appeal=appeal, actor=request.user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    if request.htmx:
+        response = render(
+            request, "appeals/_caller.html", {"appeal": appeal, "caller_phone": phone, "may_reveal": True}
+        )
+    else:
+        response = detail(request, pk, caller_phone=phone)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

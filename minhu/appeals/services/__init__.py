@@ -1,4 +1,4 @@
-"""The only functions that change appeals, in three modules:
+"""The only functions that change appeals, in these modules:
 
 - `intake`: `appeal_submit()`, one service for every channel (validation, idempotency, repeats, the first
   dispatch by the routing rules);
@@ -6,6 +6,7 @@
   transfer, answer on the spot), and the rights they check (`may_act`, `may_rate`, `actions_for`);
 - `escalation`: the watched deadlines of open appeals (reminders, escalation, overdue) on the core deadline
   engine;
+- `reveal`: the caller's full phone for those who must reach them (`appeal_caller_reveal`, recorded);
 - `catalogue`: the categories and their rules (`category_create`, `category_update`).
 
 `minhu.appeals.routing` only *chooses* (where an appeal belongs, who answers it); these modules write.
@@ -47,6 +48,7 @@ from minhu.appeals.services.lifecycle import (
     may_dispatch,
     may_rate,
 )
+from minhu.appeals.services.reveal import appeal_caller_reveal, may_reveal_caller
 
 __all__ = [
     "ACTIONS",
@@ -60,6 +62,7 @@ __all__ = [
     "NotAllowed",
     "actions_for",
     "appeal_answer_on_spot",
+    "appeal_caller_reveal",
     "appeal_dispatch",
     "appeal_dispatch_routed",
     "appeal_rate",
@@ -78,6 +81,7 @@ __all__ = [
     "may_act",
     "may_dispatch",
     "may_rate",
+    "may_reveal_caller",
     "validate_intake",
     "validate_phone",
 ]

@@ -18,8 +18,8 @@ from minhu.appeals.services import (
     appeal_return,
     appeal_submit,
     appeal_transfer,
+    notify,
 )
-from minhu.appeals.services import notify
 from minhu.core.models import Notification
 
 PHONE = "13812348000"
@@ -53,14 +53,16 @@ def told(appeal: Appeal, kind: str) -> set[tuple[str, str]]:
 
 def test_a_routed_matter_tells_its_handler_and_its_caller_once(staffed: Any, ordinary: Category) -> None:
     appeal = submit(ordinary, household=staffed.hh_a1, idempotency_key="k-1")
-    assert appeal.state == State.DISPATCHED and appeal.handler.username == "carol"
+    assert appeal.state == State.DISPATCHED
+    assert appeal.handler.username == "carol"
     assert told(appeal, "appeal.assigned") == {("carol", "inapp")}
     assert told(appeal, "appeal.accepted") == {(PHONE, "sms")}
     assert told(appeal, "appeal.queued") == set()  # someone was chosen: nothing waits in a queue
     sms = rows(appeal, kind="appeal.accepted")[0]
     assert appeal.tracking_code in sms.body
     link = f"http://127.0.0.1:8000/appeals/track/{appeal.tracking_code}/"
-    assert sms.url == link and link in sms.body  # an SMS: an absolute link
+    assert sms.url == link
+    assert link in sms.body
     assert "carol" not in sms.body  # who answers: the unit and the role, never a private name
     assert "马耳山村" in sms.body
     handler_msg = rows(appeal, kind="appeal.assigned")[0]
@@ -69,7 +71,8 @@ def test_a_routed_matter_tells_its_handler_and_its_caller_once(staffed: Any, ord
     count = Notification.objects.count()
     # the same submission retried (its idempotency key): the same appeal, nothing sent again
     again = submit(ordinary, household=staffed.hh_a1, idempotency_key="k-1")
-    assert again.pk == appeal.pk and Notification.objects.count() == count == 2
+    assert again.pk == appeal.pk
+    assert Notification.objects.count() == count == 2
 
 
 def test_a_matter_nobody_was_chosen_for_waits_and_its_dispatchers_are_told(
@@ -91,7 +94,8 @@ def test_a_dispatch_tells_the_handler_and_the_caller_who_answers(
     assert told(appeal, "appeal.assigned") == {("carol", "inapp")}
     assert told(appeal, "appeal.dispatched") == {(PHONE, "sms")}
     sms = rows(appeal, kind="appeal.dispatched")[0]
-    assert "carol" not in sms.body and str(carol) not in sms.body
+    assert "carol" not in sms.body
+    assert str(carol) not in sms.body
     assert sms.body.count("http://127.0.0.1:8000/") == 1
 
 
@@ -104,9 +108,7 @@ def test_transfer_tells_the_new_and_the_previous_handler(
     assert told(appeal, "appeal.transferred") == {("carol", "inapp")}
 
 
-def test_a_return_tells_the_dispatchers_of_the_village(
-    staffed: Any, ordinary: Category, carol: User
-) -> None:
+def test_a_return_tells_the_dispatchers_of_the_village(staffed: Any, ordinary: Category, carol: User) -> None:
     appeal = submit(ordinary, household=staffed.hh_a1)
     appeal = appeal_return(appeal=appeal, reason="不是本网格的事", actor=carol)
     assert told(appeal, "appeal.returned") == {("bob", "inapp")}  # village A's cadre, not the street
@@ -120,7 +122,8 @@ def test_resolve_sends_the_rating_link_and_a_reopen_tells_everyone(
     sms = rows(appeal, kind="appeal.resolved")
     assert [(n.address, n.channel) for n in sms] == [(PHONE, "sms")]
     link = f"http://127.0.0.1:8000/appeals/track/{appeal.tracking_code}/"
-    assert sms[0].url == link and link in sms[0].body
+    assert sms[0].url == link
+    assert link in sms[0].body
     appeal = appeal_rate(appeal=appeal, resolved_ok=False, satisfaction=Satisfaction.NOT, comment="没弄好")
     assert told(appeal, "appeal.reopened") == {("carol", "inapp"), ("bob", "inapp"), (PHONE, "sms")}
     # the notify step run again for the same reopen (a retried action) sends nothing more
@@ -137,7 +140,11 @@ def test_a_logged_in_caller_is_told_in_the_inbox_and_a_wechat_caller_by_wechat(
     assert told(mine, "appeal.accepted") == {("dave", "inapp")}
     assert rows(mine, kind="appeal.accepted")[0].url == f"/appeals/track/{mine.tracking_code}/"
     wechat = submit(
-        ordinary, household=staffed.hh_a2, channel=Channel.WECHAT, idempotency_key="wechat:m1", caller_phone=""
+        ordinary,
+        household=staffed.hh_a2,
+        channel=Channel.WECHAT,
+        idempotency_key="wechat:m1",
+        caller_phone="",
     )
     assert told(wechat, "appeal.accepted") == {("wechat:m1", "wechat")}
     with_phone = submit(ordinary, household=staffed.hh_b1, channel=Channel.WECHAT)
@@ -164,7 +171,8 @@ def test_each_message_is_in_its_recipients_language(
     assert "已收到" in sms.subject
     appeal = appeal_return(appeal=appeal, reason="不是本网格的事", actor=appeal.handler)
     bob_msg = rows(appeal, kind="appeal.returned")[0]  # bob has no language: zh-hans
-    assert bob_msg.recipient == bob and "退回" in bob_msg.subject
+    assert bob_msg.recipient == bob
+    assert "退回" in bob_msg.subject
 
 
 def test_outbox_rows_of_a_whole_loop(staffed: Any, ordinary: Category, carol: User) -> None:

@@ -54,6 +54,7 @@ def told(appeal: Appeal, kind: str) -> set[tuple[str, str]]:
 def test_a_routed_matter_tells_its_handler_and_its_caller_once(staffed: Any, ordinary: Category) -> None:
     appeal = submit(ordinary, household=staffed.hh_a1, idempotency_key="k-1")
     assert appeal.state == State.DISPATCHED
+    assert appeal.handler is not None
     assert appeal.handler.username == "carol"
     assert told(appeal, "appeal.assigned") == {("carol", "inapp")}
     assert told(appeal, "appeal.accepted") == {(PHONE, "sms")}
@@ -185,6 +186,7 @@ def test_outbox_rows_of_a_whole_loop(staffed: Any, ordinary: Category, carol: Us
         ("appeal.accepted", "sms"),
         ("appeal.resolved", "sms"),
     ]
+    assert appeal.unit is not None
     assert all(n.about_path == appeal.unit.path for n in rows(appeal))
 
 

@@ -10,6 +10,7 @@ import pytest
 from minhu.accounts.models import User
 from minhu.appeals.models import Appeal, Category, Channel, Satisfaction, State
 from minhu.appeals.services import (
+    Conflict,
     IntakeData,
     appeal_dispatch,
     appeal_rate,
@@ -193,3 +194,32 @@ def test_outbox_rows_of_a_whole_loop(staffed: Any, ordinary: Category, carol: Us
 def test_public_links_follow_the_setting(settings: Any) -> None:
     settings.PUBLIC_BASE_URL = "https://minhu.example.cn/"
     assert notify.public_url("/track/AB12/") == "https://minhu.example.cn/track/AB12/"
+
+
+def test_a_refused_retry_sends_nothing(staffed: Any, ordinary: Category, carol: User) -> None:
+    appeal = submit(ordinary, household=staffed.hh_a1)
+    stale = Appeal.objects.get(pk=appeal.pk)
+    appeal_return(appeal=appeal, reason="不是本网格的事", actor=carol)
+    count = Notification.objects.count()
+    with pytest.raises(Conflict):  # the same return sent twice (a double tap): the second is refused
+        appeal_return(appeal=stale, reason="不是本网格的事", actor=carol)
+    assert Notification.objects.count() == count
+
+
+def test_a_struck_off_problem_texts_an_absolute_link(staffed: Any, ordinary: Category, dave: User) -> None:
+    from minhu.problems.services import problem_close, problem_create
+
+    by_phone = submit(ordinary, household=staffed.hh_b1, caller_phone="13500001111", address="3号楼")
+    by_login = submit(ordinary, household=staffed.hh_b1, caller=dave, caller_phone="", address="4号楼")
+    by_phone = Appeal.objects.get(pk=by_phone.pk)
+    alice = User.objects.get(username="alice")  # the street's staff: village B has no cadre
+    problem = problem_create(
+        by=alice, unit=staffed.village_b, title="电动车充电难", appeals=[by_phone, by_login]
+    )
+    problem_close(problem=problem, by=alice, resolution="安装了充电桩。")
+    sms = Notification.objects.get(kind="problem.solved", channel="sms")
+    assert sms.url == f"http://127.0.0.1:8000/appeals/track/{by_phone.tracking_code}/"
+    inapp = Notification.objects.get(kind="problem.solved", channel="inapp")
+    assert inapp.url == f"/appeals/track/{by_login.tracking_code}/"
+    # the problem tells its callers itself: resolving the appeals with it sends no second message
+    assert not Notification.objects.filter(kind="appeal.resolved").exists()

@@ -291,6 +291,9 @@ PERIODIC_TASKS = [
     "minhu.insights.tasks.refresh_rollup",
 ]
 PERIODIC_SECONDS = int(env("PERIODIC_SECONDS", "30"))
+# The site's address as people outside reach it: links in SMS and WeChat messages are absolute, this joined
+# with the path (in-app messages keep relative links).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- appeals: weights of response, resolution and satisfaction rates in the composite score (one county
 # uses 30 / 35 / 35 %); local practice, so configuration.

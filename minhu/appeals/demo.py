@@ -903,6 +903,9 @@ class Year:
         return replays
 
 
+LIVE_WINDOW = timedelta(days=3)  # the open matters whose messages the demo leaves in the inboxes
+
+
 def save(replays: list[Replay]) -> None:
     """Appeals in two bulk inserts (the originals first, so that repeats can point at them), then events."""
     Appeal.objects.bulk_create([r.appeal for r in replays if r.original is None], batch_size=500)
@@ -933,6 +936,22 @@ def save(replays: list[Replay]) -> None:
         ["watch_at", "watched_until"],
         batch_size=500,
     )
+    _tell_live(replays, now)
+
+
+def _tell_live(replays: list[Replay], now: datetime) -> None:
+    """The messages of the live queue (open matters of the last days), as the services would have sent them:
+    the handlers (the demo `member`) have their new matters in the inbox, the dispatchers (`cadre`, `street`)
+    the matters waiting in their queue, and the callers their acceptance by SMS (the worker prints them to the
+    console without a gateway)."""
+    from minhu.appeals.services import notify
+
+    for r in replays:
+        a = r.appeal
+        if a.is_open and a.repeat_of_id is None and a.submitted_at >= now - LIVE_WINDOW:
+            notify.appeal_accepted(a)
+            if a.dispatched_at is not None:
+                notify.appeal_dispatched(a)
 
 
 def load() -> list[tuple[str, str, str]]:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from minhu.appeals.models import Appeal, Category
 from minhu.appeals.services import appeal_resolve_shared
+from minhu.appeals.services.notify import public_url
 from minhu.core.services import event_record, notification_send
 from minhu.core.types import Actor, Login
 from minhu.grid.models import Unit, path_ids
@@ -205,6 +206,7 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
         if who in told:
             continue
         told.add(who)
+        track = reverse("appeals:track", args=[appeal.tracking_code])
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Solved: %(title)s") % {"title": problem.title}
             body = _(
@@ -215,7 +217,8 @@ def _tell_callers(problem: Problem, appeals: list[Appeal]) -> int:
             kind="problem.solved",
             subject=subject,
             body=body,
-            url=reverse("appeals:track", args=[appeal.tracking_code]),
+            # an SMS is read outside the site: its link is absolute; the inbox keeps it relative
+            url=public_url(track) if appeal.caller_id is None else track,
             dedupe_key=f"problem:{problem.pk}:solved:{who}",
             about_path=appeal.unit.path if appeal.unit else "",
             **kw,

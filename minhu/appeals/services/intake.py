@@ -273,6 +273,10 @@ def appeal_submit(*, data: IntakeData, actor: Actor = None) -> IntakeResult:
                 actor=actor,
                 note=choice.note,
             )
+        if repeat is None:
+            from minhu.appeals.services import notify
+
+            notify.appeal_accepted(appeal)  # in this transaction: sent once it commits
         return appeal
 
     appeal, created = create_once(Appeal.objects.all(), data.idempotency_key, create)

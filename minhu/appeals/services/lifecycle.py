@@ -192,9 +192,14 @@ def appeal_dispatch(
     """A dispatcher sends the appeal to its handler (a person, or a department) and starts its deadlines.
     Refused (NotAllowed) unless the actor is a dispatcher in whose scope the appeal lies."""
     _authorise(appeal, actor, "dispatch")
-    return appeal_dispatch_routed(
-        appeal=appeal, handler=handler, actor=actor, department=department, note=note
-    )
+    from minhu.appeals.services import notify
+
+    with transaction.atomic():
+        appeal = appeal_dispatch_routed(
+            appeal=appeal, handler=handler, actor=actor, department=department, note=note
+        )
+        notify.appeal_dispatched_caller(appeal)  # the handler was told by the dispatch itself
+        return appeal
 
 
 def appeal_dispatch_routed(
@@ -203,24 +208,29 @@ def appeal_dispatch_routed(
     """The intake's first dispatch, to whom the routing rules chose (or the handler the matter names): the
     rules decided, not the actor who recorded the matter, so no right of theirs is checked; the event still
     names them."""
+    from minhu.appeals.services import notify
+
     now = timezone.now()
     response_due, resolution_due, exact = deadlines_for(appeal.category, now)
-    return _transition(
-        appeal=appeal,
-        allowed=[State.SUBMITTED],
-        to=State.DISPATCHED,
-        actor=actor,
-        verb="appeal.dispatch",
-        note=note,
-        changes={
-            "handler": handler,
-            "department": department,
-            "dispatched_at": now,
-            "response_due_at": response_due,
-            "resolution_due_at": resolution_due,
-            "deadline_exact": exact,
-        },
-    )
+    with transaction.atomic():
+        appeal = _transition(
+            appeal=appeal,
+            allowed=[State.SUBMITTED],
+            to=State.DISPATCHED,
+            actor=actor,
+            verb="appeal.dispatch",
+            note=note,
+            changes={
+                "handler": handler,
+                "department": department,
+                "dispatched_at": now,
+                "response_due_at": response_due,
+                "resolution_due_at": resolution_due,
+                "deadline_exact": exact,
+            },
+        )
+        notify.appeal_dispatched(appeal)  # the caller: by the intake's acceptance or `appeal_dispatch`
+        return appeal
 
 
 def appeal_respond(*, appeal: Appeal, actor: Actor, note: str = "") -> Appeal:
@@ -258,14 +268,19 @@ def appeal_resolve(*, appeal: Appeal, result: str, actor: Actor) -> Appeal:
         raise ValidationError({"result": _("Say what was done.")})
     if len(result) > 4000:
         raise ValidationError({"result": _("At most 4000 characters.")})
-    return _transition(
-        appeal=appeal,
-        allowed=[State.RESPONDED, State.IN_PROGRESS],
-        to=State.RESOLVED,
-        actor=actor,
-        verb="appeal.resolve",
-        changes={"result": result, "resolved_at": timezone.now()},
-    )
+    from minhu.appeals.services import notify
+
+    with transaction.atomic():
+        appeal = _transition(
+            appeal=appeal,
+            allowed=[State.RESPONDED, State.IN_PROGRESS],
+            to=State.RESOLVED,
+            actor=actor,
+            verb="appeal.resolve",
+            changes={"result": result, "resolved_at": timezone.now()},
+        )
+        notify.appeal_resolved(appeal)
+        return appeal
 
 
 def appeal_resolve_shared(*, appeal: Appeal, result: str, actor: Actor, note: str = "") -> Appeal:
@@ -342,31 +357,36 @@ def appeal_rate(
             },
         )
     response_due, resolution_due, exact = deadlines_for(appeal.category, now)
-    return _transition(
-        appeal=appeal,
-        allowed=[State.RESOLVED],
-        to=State.DISPATCHED,
-        actor=actor,
-        actor_label=label,
-        verb="appeal.reopen",
-        note=comment,
-        changes={
-            "result": "",
-            "resolved_ok": resolved_ok,
-            "satisfaction": satisfaction,
-            "rating_comment": comment,
-            "reopen_count": F("reopen_count") + 1,
-            "dispatched_at": now,
-            "escalation_level": 0,
-            "escalated_to": None,
-            "overdue_at": None,
-            "responded_at": None,
-            "resolved_at": None,
-            "response_due_at": response_due,
-            "resolution_due_at": resolution_due,
-            "deadline_exact": exact,
-        },
-    )
+    from minhu.appeals.services import notify
+
+    with transaction.atomic():
+        appeal = _transition(
+            appeal=appeal,
+            allowed=[State.RESOLVED],
+            to=State.DISPATCHED,
+            actor=actor,
+            actor_label=label,
+            verb="appeal.reopen",
+            note=comment,
+            changes={
+                "result": "",
+                "resolved_ok": resolved_ok,
+                "satisfaction": satisfaction,
+                "rating_comment": comment,
+                "reopen_count": F("reopen_count") + 1,
+                "dispatched_at": now,
+                "escalation_level": 0,
+                "escalated_to": None,
+                "overdue_at": None,
+                "responded_at": None,
+                "resolved_at": None,
+                "response_due_at": response_due,
+                "resolution_due_at": resolution_due,
+                "deadline_exact": exact,
+            },
+        )
+        notify.appeal_reopened(appeal)
+        return appeal
 
 
 def appeal_answer_on_spot(*, appeal: Appeal, answer: str, actor: Actor) -> Appeal:
@@ -396,15 +416,20 @@ def appeal_return(*, appeal: Appeal, reason: str, actor: Actor) -> Appeal:
     _authorise(appeal, actor, "return")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why this is not yours to handle.")})
-    return _transition(
-        appeal=appeal,
-        allowed=[State.DISPATCHED, State.RESPONDED],
-        to=State.SUBMITTED,
-        actor=actor,
-        verb="appeal.return",
-        note=reason.strip(),
-        changes={"handler": None, "department": "", "return_count": F("return_count") + 1},
-    )
+    from minhu.appeals.services import notify
+
+    with transaction.atomic():
+        appeal = _transition(
+            appeal=appeal,
+            allowed=[State.DISPATCHED, State.RESPONDED],
+            to=State.SUBMITTED,
+            actor=actor,
+            verb="appeal.return",
+            note=reason.strip(),
+            changes={"handler": None, "department": "", "return_count": F("return_count") + 1},
+        )
+        notify.appeal_returned(appeal, actor=actor)
+        return appeal
 
 
 def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Actor) -> Appeal:
@@ -413,15 +438,21 @@ def appeal_transfer(*, appeal: Appeal, to: Any, reason: str, actor: Actor) -> Ap
     _authorise(appeal, actor, "transfer")
     if not reason.strip():
         raise ValidationError({"reason": _("Say why it is transferred.")})
-    return _transition(
-        appeal=appeal,
-        allowed=[State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS],
-        to=appeal.state,
-        actor=actor,
-        verb="appeal.transfer",
-        note=reason.strip(),
-        changes={"handler": to, "transfer_count": F("transfer_count") + 1},
-    )
+    from minhu.appeals.services import notify
+
+    previous = appeal.handler
+    with transaction.atomic():
+        appeal = _transition(
+            appeal=appeal,
+            allowed=[State.DISPATCHED, State.RESPONDED, State.IN_PROGRESS],
+            to=appeal.state,
+            actor=actor,
+            verb="appeal.transfer",
+            note=reason.strip(),
+            changes={"handler": to, "transfer_count": F("transfer_count") + 1},
+        )
+        notify.appeal_transferred(appeal, previous=previous)
+        return appeal
 
 
 def appeals_export_callers(*, actor: Login, rows: int, filters: dict[str, Any]) -> None:

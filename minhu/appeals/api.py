@@ -415,8 +415,9 @@ def appeal_detail(request: HttpRequest, tracking_code: str) -> Appeal:
 )
 def appeal_caller(request: HttpRequest, tracking_code: str) -> CallerOut:
     appeal = _appeal(request, tracking_code, Scope.APPEALS_WRITE)
+    user = require_scope(request, Scope.APPEALS_WRITE)
     try:
-        phone = appeal_caller_reveal(appeal=appeal, actor=request.user)
+        phone = appeal_caller_reveal(appeal=appeal, actor=user)
     except PermissionDenied as exc:
         raise ApiError(403, "forbidden", str(exc.args[0]) if exc.args else _("You may not do this.")) from exc
     return CallerOut(tracking_code=appeal.tracking_code, caller_phone=phone)

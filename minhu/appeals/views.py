@@ -196,7 +196,7 @@ def caller_reveal(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     is cached, and a reload shows the mask again."""
     appeal = _visible(request, pk)
     try:
-        phone = appeal_caller_reveal(appeal=appeal, actor=request.user)
+        phone = appeal_caller_reveal(appeal=appeal, actor=login_of(request.user))
     except PermissionDenied as exc:
         raise Http404 from exc
     if request.htmx:

@@ -27,11 +27,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from minhu.accounts.models import User
 from minhu.accounts.roles import Role
 from minhu.appeals.models import Appeal, Channel, Urgency
 from minhu.appeals.services.escalation import _cycle  # one dispatch: a reopen or redispatch starts another
 from minhu.core.models import Notification
 from minhu.core.services import notification_send
+from minhu.core.types import Actor
 
 # A dispatcher role per level of the grid: the village's cadres, else the street's staff, else the district's.
 _DISPATCHERS_BY_LEVEL = (
@@ -47,7 +49,7 @@ def public_url(path: str) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
-def language_of(user: Any) -> str:
+def language_of(user: User | None) -> str:
     """The language to write to `user` in: the account's own (`language`, when the account has one and it is
     a supported language), else the deployment's default."""
     chosen = getattr(user, "language", "") if user is not None else ""
@@ -109,7 +111,7 @@ def _about(appeal: Appeal) -> str:
 
 
 def _tell_user(
-    appeal: Appeal, user: Any, *, kind: str, key: str, text: Callable[[], tuple[str, str]], url: str
+    appeal: Appeal, user: User, *, kind: str, key: str, text: Callable[[], tuple[str, str]], url: str
 ) -> None:
     """One in-app message to a login, written in their language."""
     with translation.override(language_of(user)):
@@ -141,7 +143,7 @@ def _tell_caller(appeal: Appeal, *, kind: str, key: str, text: Callable[[bool], 
     if appeal.anonymous:
         return
     track = _track_path(appeal)
-    if appeal.caller_id is not None:
+    if appeal.caller is not None:
         _tell_user(appeal, appeal.caller, kind=kind, key=key, text=lambda: text(False), url=track)
     if appeal.channel == Channel.WECHAT:
         # The gateway answers the follower who wrote: the phone given, or the message the matter came from.
@@ -204,7 +206,7 @@ def appeal_accepted(appeal: Appeal) -> None:
         _tell_dispatchers(appeal, why="queued", key="queued")
 
 
-def _tell_dispatchers(appeal: Appeal, *, why: str, key: str, exclude: Any = None) -> None:
+def _tell_dispatchers(appeal: Appeal, *, why: str, key: str, exclude: User | None = None) -> None:
     def text() -> tuple[str, str]:
         values = {
             "code": appeal.tracking_code,
@@ -228,7 +230,7 @@ def _tell_dispatchers(appeal: Appeal, *, why: str, key: str, exclude: Any = None
         _tell_user(appeal, user, kind=f"appeal.{why}", key=key, text=text, url=_staff_url(appeal))
 
 
-def _tell_handler_new(appeal: Appeal, handler: Any, *, key: str, transferred: bool) -> None:
+def _tell_handler_new(appeal: Appeal, handler: User, *, key: str, transferred: bool) -> None:
     def text() -> tuple[str, str]:
         values = {
             "code": appeal.tracking_code,
@@ -269,7 +271,7 @@ def appeal_dispatched_caller(appeal: Appeal) -> None:
     _tell_caller(appeal, kind="appeal.dispatched", key=f"{_cycle(appeal)}:dispatched", text=caller_text)
 
 
-def appeal_transferred(appeal: Appeal, *, previous: Any) -> None:
+def appeal_transferred(appeal: Appeal, *, previous: User | None) -> None:
     """After a transfer: the new handler is told of the matter, the previous one that it left them."""
     step = f"transfer{appeal.transfer_count}"
     if appeal.handler is not None:
@@ -287,7 +289,7 @@ def appeal_transferred(appeal: Appeal, *, previous: Any) -> None:
         _tell_user(appeal, previous, kind="appeal.transferred", key=step, text=text, url=_staff_url(appeal))
 
 
-def appeal_returned(appeal: Appeal, *, actor: Any) -> None:
+def appeal_returned(appeal: Appeal, *, actor: Actor) -> None:
     """After a return to the queue: the dispatchers of the unit are told (not the one who returned it)."""
     _tell_dispatchers(appeal, why="returned", key=f"return{appeal.return_count}", exclude=actor)
 

@@ -7,8 +7,6 @@ when, never the phone itself). Everyone else keeps the mask."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -17,10 +15,11 @@ from minhu.appeals.models import Appeal
 from minhu.appeals.selectors import appeals_visible_to
 from minhu.appeals.services.lifecycle import may_act
 from minhu.core.services import event_record
+from minhu.core.types import Login, Viewer
 
 
 def may_reveal_caller(
-    appeal: Appeal, user: Any, *, in_scope: bool | None = None, dispatcher: bool | None = None
+    appeal: Appeal, user: Viewer, *, in_scope: bool | None = None, dispatcher: bool | None = None
 ) -> bool:
     """The appeal's handler, the one it is escalated to, or a dispatcher (`may_act(..., "dispatch")`) with
     the appeal in their scope (`appeals_visible_to`; pass `in_scope=True` when the caller already read the
@@ -40,7 +39,7 @@ def may_reveal_caller(
 
 
 @transaction.atomic
-def appeal_caller_reveal(*, appeal: Appeal, actor: Any) -> str:
+def appeal_caller_reveal(*, appeal: Appeal, actor: Login) -> str:
     """The caller's full phone, for someone who may reach them (`may_reveal_caller`); records one
     `appeal.caller_reveal` (the event holds who and when, not the phone). Anyone else: PermissionDenied,
     nothing recorded."""

@@ -7,7 +7,9 @@
 - `escalation`: the watched deadlines of open appeals (reminders, escalation, overdue) on the core deadline
   engine;
 - `reveal`: the caller's full phone for those who must reach them (`appeal_caller_reveal`, recorded);
-- `catalogue`: the categories and their rules (`category_create`, `category_update`).
+- `catalogue`: the categories and their rules (`category_create`, `category_update`);
+- `reveal`: the caller's full phone for those who must reach them (`appeal_caller_reveal`, recorded);
+- `notify`: who is told of what on each transition (called by intake and lifecycle in their transactions).
 
 `minhu.appeals.routing` only *chooses* (where an appeal belongs, who answers it); these modules write.
 Everything public is importable from `minhu.appeals.services`.

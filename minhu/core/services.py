@@ -66,6 +66,25 @@ def event_record(
     )
 
 
+def changes_save(
+    *, row: models.Model, before: dict[str, Any], after: dict[str, Any], verb: str, actor: Actor
+) -> list[str]:
+    """Save the fields of `row` whose value differs between `before` and `after` (the row already holds the
+    new values, validated) with one UPDATE of just those, and record one event `verb` with them, before →
+    after. Nothing changed: nothing written, nothing recorded. Returns the changed fields."""
+    changed = [f for f in after if before.get(f) != after[f]]
+    if changed:
+        row.save(update_fields=changed)
+        event_record(
+            actor=actor,
+            verb=verb,
+            target=row,
+            before={f: before.get(f) for f in changed},
+            after={f: after[f] for f in changed},
+        )
+    return changed
+
+
 def heartbeat_beat(*, name: str) -> Heartbeat:
     """Record that the process `name` is alive now."""
     hb, _ = Heartbeat.objects.update_or_create(

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minhu.core.idempotency import create_once, key_clean, replay
-from minhu.core.services import event_record, notification_send
+from minhu.core.services import changes_save, event_record, notification_send
 from minhu.core.types import Actor, Login
 from minhu.core.workdays import work_calendar
 from minhu.meetings.escalation import rewatch
@@ -578,19 +578,11 @@ def meeting_type_update(
     )
     before: dict[str, Any] = {"name": row.name, "parties": list(row.parties)}
     after: dict[str, Any] = {"name": new_name, "parties": new_parties}
-    changed = [f for f in ("name", "parties") if before[f] != after[f]]
-    if not changed:
+    if before == after:
         return row
     row.name, row.parties = new_name, new_parties
     row.full_clean()
-    row.save(update_fields=changed)
-    event_record(
-        actor=actor,
-        verb="meeting_type.update",
-        target=row,
-        before={f: before[f] for f in changed},
-        after={f: after[f] for f in changed},
-    )
+    changes_save(row=row, before=before, after=after, verb="meeting_type.update", actor=actor)
     return row
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 
 from minhu.appeals.models import Category
-from minhu.core.services import event_record
+from minhu.core.services import changes_save, event_record
 from minhu.core.types import Actor
 
 # What staff may set on a category, and what the events record of it.
@@ -72,14 +72,5 @@ def category_update(*, category: Category, actor: Actor, **changes: Any) -> Cate
         setattr(row, field, value)
     row.full_clean()
     after = model_to_dict(row, CATEGORY_FIELDS)
-    changed = [f for f in CATEGORY_FIELDS if before[f] != after[f]]
-    if changed:
-        row.save(update_fields=changed)
-        event_record(
-            actor=actor,
-            verb="category.update",
-            target=row,
-            before={f: before[f] for f in changed},
-            after={f: after[f] for f in changed},
-        )
+    changes_save(row=row, before=before, after=after, verb="category.update", actor=actor)
     return row
